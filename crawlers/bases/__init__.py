@@ -1,0 +1,1 @@
+"""Base spiders, one per course software: a site running it is a spider of a few lines."""

@@ -1,0 +1,1 @@
+"""One spider per platform; each file is named after its spider."""

@@ -1,0 +1,1 @@
+"""The ``moisson`` command line that wires spiders, pipelines and the catalogue."""

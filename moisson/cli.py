@@ -1,0 +1,207 @@
+"""``moisson``: crawl, demo, db, stats, parse.
+
+Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
+configuration error (an unknown spider, an unreachable database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _engine(args):
+    from storage.db import DatabaseUnavailable, ensure_schema, make_engine
+
+    engine = make_engine(args.db)
+    try:
+        ensure_schema(engine)
+    except DatabaseUnavailable as exc:
+        print(f"moisson: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from exc
+    return engine
+
+
+def _crawl(args, names: list[str], replay: bool) -> int:
+    from crawlers.replay import DEFAULT_RECORDINGS
+    from moisson.crawl import project_settings, run_crawl, spider_names
+    from storage.db import database_url
+
+    known = spider_names()
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        print(
+            f"moisson: unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    url = database_url(args.db)
+    engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
+    engine.dispose()
+    settings = project_settings(
+        MOISSON_DATABASE_URL=url,
+        MOISSON_REPLAY=replay or None,
+        MOISSON_RECORDINGS_DIR=str(args.recordings) if args.recordings else None,
+        MOISSON_REFERENCE_TIME=args.reference_time,
+        LOG_LEVEL=args.log_level,
+    )
+    if replay:
+        root = Path(args.recordings or DEFAULT_RECORDINGS)
+        missing = [n for n in names if not (root / n / "index.json").exists()]
+        if missing:
+            print(f"moisson: no recordings for {', '.join(missing)} in {root}", file=sys.stderr)
+            return EXIT_USAGE
+    results = run_crawl(names, settings)
+    _print_summary(results)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _print_summary(results) -> None:
+    print(
+        f"{'spider':<20} {'finish':<10} {'items':>6} {'new':>5} {'changed':>7} "
+        f"{'same':>5} {'errors':>6}  dropped"
+    )
+    for r in results:
+        dropped = ", ".join(f"{k}={v}" for k, v in r.dropped.items()) or "-"
+        print(
+            f"{r.spider:<20} {r.finish_reason or '?':<10} {r.items:>6} {r.new:>5} "
+            f"{r.changed:>7} {r.unchanged:>5} {r.errors:>6}  {dropped}"
+        )
+
+
+def cmd_crawl(args) -> int:
+    from moisson.crawl import spider_names
+
+    if args.all == bool(args.spiders):
+        print("moisson crawl: name spiders or give --all", file=sys.stderr)
+        return EXIT_USAGE
+    names = spider_names() if args.all else args.spiders
+    return _crawl(args, names, replay=args.replay)
+
+
+def cmd_demo(args) -> int:
+    from crawlers.replay import DEFAULT_RECORDINGS, spiders_with_recordings
+    from storage.db import database_url
+    from storage.queries import catalogue_stats
+
+    names = spiders_with_recordings(Path(args.recordings or DEFAULT_RECORDINGS))
+    print(f"Replaying the recordings of {', '.join(names)} into {database_url(args.db)}")
+    status = _crawl(args, names, replay=True)
+    stats = catalogue_stats(_engine(args))
+    print(
+        f"Catalogue: {stats['courses']} courses, {stats['listings']} listings, "
+        f"{stats['sessions']} sessions; by platform: "
+        + ", ".join(f"{k} {v}" for k, v in stats["by_platform"].items())
+    )
+    return status
+
+
+def cmd_stats(args) -> int:
+    from storage.queries import catalogue_stats
+
+    stats = catalogue_stats(_engine(args))
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False))
+    else:
+        print(
+            f"courses   {stats['courses']}\nlistings  {stats['listings']}\n"
+            f"sessions  {stats['sessions']}\ncrawl runs {stats['crawl_runs']}"
+        )
+        for name, count in stats["by_platform"].items():
+            print(f"  {name:<20} {count}")
+    return EXIT_OK
+
+
+def cmd_db(args) -> int:
+    from storage import db
+
+    if args.action == "upgrade":
+        engine = _engine(args)
+        print(f"schema at {db.current_revision(engine)} (head {db.head_revision()})")
+    elif args.action == "downgrade":
+        engine = db.make_engine(args.db)
+        db.downgrade(engine, args.revision or "-1")
+        print(f"schema at {db.current_revision(engine)}")
+    elif args.action == "current":
+        engine = db.make_engine(args.db)
+        print(f"{db.current_revision(engine)} (head {db.head_revision()})")
+    return EXIT_OK
+
+
+def cmd_parse(args) -> int:
+    from moisson.parse import parse_saved_response
+
+    try:
+        lines = parse_saved_response(
+            args.spider,
+            Path(args.file),
+            args.url,
+            normalise_items=args.normalise,
+            reference_time=args.reference_time,
+        )
+    except (LookupError, OSError) as exc:
+        print(f"moisson parse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in lines:
+        print(line)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p):
+        p.add_argument(
+            "--db",
+            help="database URL (default: $MOISSON_DATABASE_URL, "
+            "then sqlite:///var/catalogue.sqlite3)",
+        )
+        return p
+
+    def with_crawl_options(p):
+        p.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
+        p.add_argument("--reference-time", help="the crawl's 'now', ISO with offset (tests)")
+        p.add_argument("--log-level", default="WARNING")
+
+    crawl = with_db(sub.add_parser("crawl", help="crawl platforms into the catalogue"))
+    crawl.add_argument("spiders", nargs="*")
+    crawl.add_argument("--all", action="store_true", help="every spider")
+    crawl.add_argument("--replay", action="store_true", help="serve recordings, no network")
+    with_crawl_options(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = with_db(sub.add_parser("demo", help="replay every recording into the catalogue"))
+    with_crawl_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    stats = with_db(sub.add_parser("stats", help="counts of the catalogue"))
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
+
+    dbp = with_db(sub.add_parser("db", help="schema migrations"))
+    dbp.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    dbp.add_argument("revision", nargs="?")
+    dbp.set_defaults(func=cmd_db)
+
+    parse = sub.add_parser("parse", help="run a spider's callback on a saved response")
+    parse.add_argument("spider")
+    parse.add_argument("file")
+    parse.add_argument("--url", required=True)
+    parse.add_argument("--normalise", action="store_true", help="apply the pipelines too")
+    parse.add_argument("--reference-time")
+    parse.set_defaults(func=cmd_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The normalised course as the catalogue stores it (validated with pydantic)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+
+class SessionRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    enrolment_start: AwareDatetime | None = None
+    enrolment_end: AwareDatetime | None = None
+    pace: Literal["scheduled", "self_paced", "always_open"] | None = None
+    language: str | None = None
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = None
+    offer: str | None = None
+    certificate: str | None = None
+    certificate_price: float | None = Field(default=None, ge=0)
+
+
+class CourseRecord(BaseModel):
+    """What one listing says once normalised; ``content_hash`` identifies its content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1)
+    external_id: str = Field(min_length=1)
+    url: str
+    title: str = Field(min_length=1)
+    code: str | None = None
+    introduction: str | None = None
+    description: str | None = None
+    language: str | None = None
+    duration_text: str | None = None
+    effort_text: str | None = None
+    level_text: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    organisations: list[str] = Field(default_factory=list)
+    image: str | None = None
+    sessions: list[SessionRecord] = Field(default_factory=list)
+    # provenance, excluded from the content hash
+    spider: str | None = None
+    source_url: str | None = None
+    fetched_at: datetime | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) URL: {value[:80]!r}")
+        return value
+
+    def content(self) -> dict:
+        """The fields whose change is a change of the listing."""
+        return self.model_dump(mode="json", exclude={"spider", "source_url", "fetched_at"})
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

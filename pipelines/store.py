@@ -1,0 +1,85 @@
+"""Write validated courses into the catalogue, in batches, and record the crawl run.
+
+The run's row is created when the spider opens, so even a crash leaves a trace; it is
+completed on ``spider_closed``, when Scrapy knows the finish reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from scrapy import signals
+
+from pipelines.common import Pipeline, dropped_by_reason, reference_time
+from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
+from storage.db import ensure_schema, make_engine
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogueStorePipeline(Pipeline):
+    writes_catalogue = True
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        settings = crawler.settings
+        self.url = settings.get("MOISSON_DATABASE_URL")
+        self.batch_size = settings.getint("MOISSON_STORE_BATCH_SIZE", 500)
+        self.replay = settings.getbool("MOISSON_REPLAY")
+        self.seen_at = reference_time(settings)
+        self.buffer: list = []
+        self.counts = StoreCounts()
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self, spider=None):
+        spider = self.crawler.spider
+        self.engine = make_engine(self.url)
+        ensure_schema(self.engine)
+        self.writer = CatalogueWriter(self.engine)
+        self.platform_id = self.writer.platform_id(
+            spider.platform,
+            label=getattr(spider, "platform_label", None) or spider.platform,
+            base_url=getattr(spider, "base_url", None),
+            spider=spider.name,
+        )
+        self.run_id = self.writer.start_run(
+            spider.name, self.platform_id, datetime.now(UTC), self.replay
+        )
+        self.crawler.stats.set_value("moisson/crawl_run_id", self.run_id)
+
+    def process_item(self, item, spider=None):
+        self.buffer.append((item["record"], item.get("raw")))
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        counts = self.writer.store(self.run_id, self.platform_id, batch, self.seen_at)
+        self.counts.add(counts)
+        self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
+        self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)
+        self.crawler.stats.set_value("moisson/listings/unchanged", self.counts.unchanged)
+
+    def close_spider(self, spider=None):
+        self.flush()
+
+    def spider_closed(self, spider, reason):
+        if self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        errors = stats.get("log_count/ERROR", 0)
+        summary = RunSummary(
+            finish_reason=reason,
+            finished_at=datetime.now(UTC),
+            items_scraped=stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0),
+            errors=errors,
+            dropped_by_reason=dropped_by_reason(stats),
+            stats=stats,
+        )
+        self.writer.finish_run(self.run_id, summary, self.counts)
+        self.engine.dispose()

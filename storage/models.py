@@ -1,0 +1,224 @@
+"""The catalogue's tables.
+
+Every datetime column is timezone-aware and stored in UTC (``UTCDateTime``): SQLite has
+no timezone type, so values are normalised to UTC on the way in and marked UTC on the
+way out, which keeps SQLite and PostgreSQL answering the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# SQLite's INTEGER PRIMARY KEY is its rowid; BigInteger would lose that alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime, stored in UTC on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} refused: the catalogue stores aware times")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+course_organisation = Table(
+    "course_organisation",
+    Base.metadata,
+    Column("course_id", ForeignKey("course.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
+)
+
+course_topic = Table(
+    "course_topic",
+    Base.metadata,
+    Column("course_id", ForeignKey("course.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Platform(Base):
+    __tablename__ = "platform"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    spider: Mapped[str | None] = mapped_column(String(80))
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    normalised_name: Mapped[str] = mapped_column(String(500), unique=True)
+    aliases: Mapped[list | None] = mapped_column(JSONType)
+
+
+class Topic(Base):
+    __tablename__ = "topic"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
+
+
+class Course(Base):
+    """The deduplicated course the portal shows; gathers listings of every platform."""
+
+    __tablename__ = "course"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    level: Mapped[str | None] = mapped_column(String(20))
+    duration_weeks_min: Mapped[float | None] = mapped_column(Float)
+    duration_weeks_max: Mapped[float | None] = mapped_column(Float)
+    duration_hours_min: Mapped[float | None] = mapped_column(Float)
+    duration_hours_max: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    listings: Mapped[list[Listing]] = relationship(back_populates="course")
+    organisations: Mapped[list[Organisation]] = relationship(secondary=course_organisation)
+    topics: Mapped[list[Topic]] = relationship(secondary=course_topic)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(80), index=True)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id"))
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finish_reason: Mapped[str | None] = mapped_column(String(80))
+    items_scraped: Mapped[int] = mapped_column(Integer, default=0)
+    items_stored: Mapped[int] = mapped_column(Integer, default=0)
+    items_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    dropped_by_reason: Mapped[dict | None] = mapped_column(JSONType)
+    listings_new: Mapped[int] = mapped_column(Integer, default=0)
+    listings_changed: Mapped[int] = mapped_column(Integer, default=0)
+    listings_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    stats: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class Listing(Base):
+    """A course as one platform publishes it, keyed by the platform's own id."""
+
+    __tablename__ = "listing"
+    __table_args__ = (UniqueConstraint("platform_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict | None] = mapped_column(JSONType)
+    record: Mapped[dict | None] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course.id", ondelete="SET NULL"), index=True
+    )
+
+    course: Mapped[Course | None] = relationship(back_populates="listings")
+    platform: Mapped[Platform] = relationship()
+    sessions: Mapped[list[Session]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan"
+    )
+
+
+class Session(Base):
+    """One run of a listing."""
+
+    __tablename__ = "session"
+    __table_args__ = (UniqueConstraint("listing_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrolment_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrolment_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pace: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str | None] = mapped_column(String(8))
+    price: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    offer: Mapped[str | None] = mapped_column(String(30))
+    certificate: Mapped[str | None] = mapped_column(String(30))
+    certificate_price: Mapped[float | None] = mapped_column(Float)
+
+    listing: Mapped[Listing] = relationship(back_populates="sessions")
+
+
+class ListingChange(Base):
+    __tablename__ = "listing_change"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listing.id", ondelete="CASCADE"), index=True
+    )
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    old_hash: Mapped[str | None] = mapped_column(String(64))
+    new_hash: Mapped[str] = mapped_column(String(64))
+    changed_fields: Mapped[list] = mapped_column(JSONType)
