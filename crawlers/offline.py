@@ -27,7 +27,8 @@ def offline_crawler(spider_name: str, **settings_overrides) -> Crawler:
 
     from moisson.crawl import project_settings
 
-    settings = project_settings(**settings_overrides)
+    # No reactor: nothing is downloaded, callbacks and pipelines run synchronously.
+    settings = project_settings(TWISTED_REACTOR_ENABLED=False, **settings_overrides)
     spidercls = SpiderLoader.from_settings(settings).load(spider_name)
     crawler = Crawler(spidercls, settings)
     crawler._apply_settings()  # what scrapy.utils.test.get_crawler does too

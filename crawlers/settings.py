@@ -33,6 +33,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("MOISSON_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_FORMATTER = "crawlers.logformatter.MoissonLogFormatter"
 
 ITEM_PIPELINES = {
     "pipelines.provenance.ProvenancePipeline": 100,

@@ -48,7 +48,7 @@ def spider_names(settings: Settings | None = None) -> list[str]:
 
 
 def run_crawl(names: list[str], settings: Settings) -> list[SpiderResult]:
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for name in names:
         crawler = process.create_crawler(name)

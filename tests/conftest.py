@@ -27,7 +27,9 @@ def _postgres_url_or_skip() -> str:
     if not url:
         if required:
             pytest.fail(f"MOISSON_REQUIRE_POSTGRES=1 but {PG_ENV} is not set")
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 

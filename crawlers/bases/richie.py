@@ -11,7 +11,7 @@ The course object's shape is built by richie's
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urljoin, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 from scrapy import Request
 from scrapy.http import Response
@@ -70,7 +70,8 @@ class RichieSpider(MoissonSpider):
             return self.lookup_request(LOOKUPS[following], 0)
         return self.courses_request(0)
 
-    def parse_lookup(self, response: Response, kind: str, offset: int):
+    def parse_lookup(self, response: Response, kind: str, offset: int | None = None):
+        offset = url_offset(response.url)
         try:
             page = self.read_json(response)
             objects, total = page["objects"], page["meta"]["total_count"]
@@ -109,7 +110,8 @@ class RichieSpider(MoissonSpider):
             return self.courses_request(offset + step)
         return None
 
-    def parse_courses(self, response: Response, offset: int = 0):
+    def parse_courses(self, response: Response, offset: int | None = None):
+        offset = url_offset(response.url)
         try:
             page = self.read_json(response)
             objects = page["objects"]
@@ -133,7 +135,7 @@ class RichieSpider(MoissonSpider):
     def courses_failed(self, failure):
         request = failure.request
         self.page_failed(None, request.url, _failure_reason(failure), repr(failure.value))
-        following = self.next_courses_page(request.cb_kwargs.get("offset", 0), 0)
+        following = self.next_courses_page(url_offset(request.url), 0)
         if following:
             yield following
 
@@ -145,7 +147,7 @@ class RichieSpider(MoissonSpider):
         names = [n for n in organisations if n]
         if highlighted and highlighted not in names:
             names.insert(0, highlighted)
-        cover = obj.get("cover_image") or {}
+        cover = obj.get("cover_image") if isinstance(obj.get("cover_image"), dict) else {}
         return RawCourse(
             platform=self.platform,
             external_id=str(obj["id"]),
@@ -160,7 +162,7 @@ class RichieSpider(MoissonSpider):
                 self.names["categories"].get(str(i), str(i)) for i in obj.get("categories") or []
             ],
             organisations=names,
-            image=cover.get("src") if isinstance(cover, dict) else None,
+            image=urljoin(self.base_url, cover["src"]) if cover.get("src") else None,
             sessions=[self.session(run) for run in obj.get("course_runs") or []],
             raw=obj,
         )
@@ -184,8 +186,16 @@ class RichieSpider(MoissonSpider):
         path = urlparse(url).path.rstrip("/")
         kind = path.rsplit("/", 1)[-1]
         if kind in LOOKUPS:
-            return lambda response: self.parse_lookup(response, kind=kind, offset=0)
+            return lambda response: self.parse_lookup(response, kind=kind)
         return self.parse_courses
+
+
+def url_offset(url: str) -> int:
+    """The page's offset, read from its URL: the URL is what the spider asked for."""
+    try:
+        return int(parse_qs(urlparse(url).query).get("offset", ["0"])[0])
+    except ValueError:
+        return 0
 
 
 def _failure_reason(failure) -> str:
