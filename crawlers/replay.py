@@ -51,7 +51,11 @@ def load_index(folder: Path) -> dict[str, list[dict]]:
     except (OSError, ValueError, KeyError) as exc:
         raise RecordingError(f"cannot read recordings index {index_file}: {exc}") from exc
     by_url: dict[str, list[dict]] = defaultdict(list)
-    for entry in entries:
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not entry.get("url"):
+            raise RecordingError(f"{index_file}: response #{number} has no url")
+        if entry.get("body") and not (folder / entry["body"]).is_file():
+            raise RecordingError(f"{index_file}: body file {entry['body']!r} is missing")
         by_url[canonicalize_url(entry["url"])].append(entry)
     return by_url
 

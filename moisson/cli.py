@@ -55,6 +55,14 @@ def _crawl(args, names: list[str], replay: bool) -> int:
         if missing:
             print(f"moisson: no recordings for {', '.join(missing)} in {root}", file=sys.stderr)
             return EXIT_USAGE
+        from crawlers.replay import RecordingError, load_index
+
+        try:
+            for name in names:
+                load_index(root / name)
+        except RecordingError as exc:
+            print(f"moisson: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     results = run_crawl(names, settings)
     _print_summary(results)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

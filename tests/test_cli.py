@@ -1,0 +1,154 @@
+"""The command line end to end: demo in a fresh directory, stats, parse, db."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import RECORDINGS, REFERENCE_TIME, ROOT
+
+
+def moisson(*args, cwd=ROOT, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "moisson.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    monkeypatch.delenv("MOISSON_DATABASE_URL", raising=False)
+    import os
+
+    return dict(os.environ)
+
+
+def test_demo_builds_the_default_catalogue_offline(tmp_path, clean_env):
+    result = moisson("demo", cwd=tmp_path, env=clean_env)
+    assert result.returncode == 0, result.stderr
+    assert "fun_mooc" in result.stdout
+    database = tmp_path / "var" / "catalogue.sqlite3"
+    assert database.exists()
+
+    stats = moisson("stats", "--json", cwd=tmp_path, env=clean_env)
+    assert stats.returncode == 0, stats.stderr
+    counts = json.loads(stats.stdout)
+    assert counts["courses"] >= 25
+    assert counts["by_platform"]["fun_mooc"] == 26
+    assert counts["listings"] == 26
+    assert counts["sessions"] >= 30
+
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        titles = {row[0] for row in conn.execute("select title from course")}
+        assert "Introduction à l'intelligence artificielle" in titles
+        assert "Machine learning in Python with scikit-learn" not in titles  # English only
+        run = conn.execute(
+            "select spider, finish_reason, replay, items_stored, dropped_by_reason from crawl_run"
+        ).fetchone()
+        assert run[:4] == ("fun_mooc", "finished", 1, 26)
+        assert json.loads(run[4]) == {"not_french": 1}
+        orgs = {row[0] for row in conn.execute("select name from organisation")}
+        assert "Université Paris 1 Panthéon-Sorbonne" in orgs
+
+    again = moisson("demo", cwd=tmp_path, env=clean_env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(moisson("stats", "--json", cwd=tmp_path, env=clean_env).stdout) == {
+        **counts,
+        "crawl_runs": 2,
+    }
+
+
+def test_database_from_environment(tmp_path, clean_env):
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"
+    env = {**clean_env, "MOISSON_DATABASE_URL": url}
+    assert moisson("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    assert (tmp_path / "elsewhere.sqlite3").exists()
+    assert not (tmp_path / "var").exists()
+    current = moisson("db", "current", cwd=tmp_path, env=env)
+    assert current.stdout.split()[0] != "None"
+
+
+def test_parse_prints_raw_items(clean_env):
+    result = moisson(
+        "parse",
+        "fun_mooc",
+        str(RECORDINGS / "fun_mooc" / "courses-20.json"),
+        "--url",
+        "https://www.fun-mooc.fr/api/v1.0/courses/?limit=10&offset=20",
+        env=clean_env,
+    )
+    assert result.returncode == 0, result.stderr
+    items = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(items) == 7
+    assert items[0]["title"] == "Introduction aux réseaux de télécommunications"
+    assert items[0]["raw"]["id"] == items[0]["external_id"]
+
+
+def test_parse_normalise_shows_records_and_drops(clean_env):
+    result = moisson(
+        "parse",
+        "fun_mooc",
+        str(RECORDINGS / "fun_mooc" / "courses-0.json"),
+        "--url",
+        "https://www.fun-mooc.fr/api/v1.0/courses/?limit=10&offset=0",
+        "--normalise",
+        "--reference-time",
+        REFERENCE_TIME,
+        env=clean_env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 10
+    assert [line["dropped"] for line in lines if "dropped" in line] == [
+        "not_french: https://www.fun-mooc.fr/fr/cours/machine-learning-in-python-with-scikit-learn/"
+        ": sessions only in ['en']"
+    ]
+    first = lines[0]
+    assert first["sessions"][0]["start"] == "2026-11-02T08:00:00Z"
+    assert first["fetched_at"] == "2026-11-15T11:00:00Z"
+
+
+def test_parse_unknown_spider_and_missing_file(tmp_path, clean_env):
+    assert moisson("parse", "nope", "x.json", "--url", "https://x/", env=clean_env).returncode == 2
+    missing = moisson(
+        "parse", "fun_mooc", str(tmp_path / "x.json"), "--url", "https://x/", env=clean_env
+    )
+    assert missing.returncode == 2
+    assert "No such file" in missing.stderr
+
+
+def test_demo_with_a_broken_recordings_folder_fails_clearly(tmp_path, clean_env):
+    broken = tmp_path / "recordings"
+    shutil.copytree(RECORDINGS, broken)
+    (broken / "fun_mooc" / "index.json").write_text("{not json")
+    result = moisson(
+        "demo",
+        "--recordings",
+        str(broken),
+        "--db",
+        f"sqlite:///{tmp_path / 'c.sqlite3'}",
+        env=clean_env,
+    )
+    assert result.returncode != 0
+    assert "cannot read recordings index" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
