@@ -28,11 +28,19 @@ class RawCourse(scrapy.Item):
     categories = scrapy.Field()  # list of the platform's category names
     organisations = scrapy.Field()  # list of organisation names
     image = scrapy.Field()
+    price = scrapy.Field()  # free text or number as stated: "Gratuit", "49,99 €", 0
+    currency = scrapy.Field()
+    certificate = scrapy.Field()  # free text: "Attestation de suivi", "Certificat payant"
+    rating = scrapy.Field()  # average rating as stated (number or text)
+    rating_count = scrapy.Field()
+    enrolments = scrapy.Field()  # enrolment count as stated
+    kind = scrapy.Field()  # the platform's kind of offer: "course", "path", "formation"…
     sessions = scrapy.Field()  # list of dicts, see RawSession keys below
     raw = scrapy.Field()  # the platform's record, untouched (JSON-serialisable)
 
     # filled by pipelines
     sessions_normalised = scrapy.Field()
+    normalised = scrapy.Field()  # dict of CourseRecord fields set by the normalisers
     record = scrapy.Field()  # the validated CourseRecord (pipelines.validate)
 
 

@@ -46,6 +46,27 @@ class CourseRecord(BaseModel):
     categories: list[str] = Field(default_factory=list)
     organisations: list[str] = Field(default_factory=list)
     image: str | None = None
+    kind: str | None = None
+    price_text: str | None = None
+    certificate_text: str | None = None
+    # normalised values (the free-text normalisers fill them; None = not understood)
+    level: Literal["debutant", "intermediaire", "avance", "tous_niveaux"] | None = None
+    topics: list[str] = Field(default_factory=list)  # slugs of Moisson's taxonomy
+    duration_weeks_min: float | None = Field(default=None, ge=0)
+    duration_weeks_max: float | None = Field(default=None, ge=0)
+    duration_hours_min: float | None = Field(default=None, ge=0)
+    duration_hours_max: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_min: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_max: float | None = Field(default=None, ge=0)
+    free: bool | None = None
+    price_amount: float | None = Field(default=None, ge=0)
+    currency: str | None = None
+    certificate: Literal["none", "attestation", "certificate", "diploma"] | None = None
+    certificate_price: float | None = Field(default=None, ge=0)
+    # quality and reach, as the platform states them
+    rating: float | None = Field(default=None, ge=0)
+    rating_count: int | None = Field(default=None, ge=0)
+    enrolments: int | None = Field(default=None, ge=0)
     sessions: list[SessionRecord] = Field(default_factory=list)
     # provenance, excluded from the content hash
     spider: str | None = None

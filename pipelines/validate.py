@@ -31,13 +31,21 @@ class ValidatePipeline(Pipeline):
                 categories=item.get("categories") or [],
                 organisations=item.get("organisations") or [],
                 image=item.get("image"),
+                kind=item.get("kind"),
+                price_text=_text(item.get("price")),
+                certificate_text=_text(item.get("certificate")),
                 sessions=item.get("sessions_normalised") or [],
                 spider=item.get("spider"),
                 source_url=item.get("source_url"),
                 fetched_at=item.get("fetched_at"),
+                **(item.get("normalised") or {}),
             )
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
             raise drop(self.crawler, "invalid", f"{where}: {field}: {first['msg']}") from exc
         return item
+
+
+def _text(value):
+    return None if value is None else str(value)

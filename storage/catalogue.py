@@ -30,6 +30,25 @@ from storage.models import (
 )
 
 CHUNK = 500
+# CourseRecord fields copied onto the course as they are.
+COURSE_FIELDS = (
+    "language",
+    "level",
+    "duration_weeks_min",
+    "duration_weeks_max",
+    "duration_hours_min",
+    "duration_hours_max",
+    "effort_hours_per_week_min",
+    "effort_hours_per_week_max",
+    "free",
+    "price_amount",
+    "currency",
+    "certificate",
+    "certificate_price",
+    "rating",
+    "rating_count",
+    "enrolments",
+)
 
 
 def dialect_insert(connection: Connection, table):
@@ -325,9 +344,9 @@ def _course_values(record, seen_at: datetime, created: bool = False) -> dict:
     values = {
         "title": record.title,
         "description": record.description or record.introduction,
-        "language": record.language,
         "updated_at": seen_at,
     }
+    values.update({name: getattr(record, name) for name in COURSE_FIELDS})
     if created:
         values["created_at"] = seen_at
     return values

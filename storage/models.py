@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -128,6 +129,14 @@ class Course(Base):
     duration_hours_max: Mapped[float | None] = mapped_column(Float)
     effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
     effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
+    free: Mapped[bool | None] = mapped_column(Boolean)
+    price_amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    certificate: Mapped[str | None] = mapped_column(String(20))
+    certificate_price: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[float | None] = mapped_column(Float)
+    rating_count: Mapped[int | None] = mapped_column(Integer)
+    enrolments: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -155,6 +164,8 @@ class CrawlRun(Base):
     listings_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict | None] = mapped_column(JSONType)
+    healthy: Mapped[bool | None] = mapped_column(Boolean)
+    health_reasons: Mapped[list | None] = mapped_column(JSONType)
 
 
 class Listing(Base):
@@ -175,6 +186,10 @@ class Listing(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    missing_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    link_method: Mapped[str | None] = mapped_column(String(40))
+    link_score: Mapped[float | None] = mapped_column(Float)
     course_id: Mapped[int | None] = mapped_column(
         ForeignKey("course.id", ondelete="SET NULL"), index=True
     )
