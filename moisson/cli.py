@@ -42,7 +42,15 @@ def _crawl(args, names: list[str], replay: bool) -> int:
     url = database_url(args.db)
     engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
     engine.dispose()
+    extra = {}
+    for assignment in getattr(args, "set", None) or []:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            print(f"moisson: --set takes NAME=VALUE, not {assignment!r}", file=sys.stderr)
+            return EXIT_USAGE
+        extra[name] = value
     settings = project_settings(
+        **extra,
         MOISSON_DATABASE_URL=url,
         MOISSON_REPLAY=replay or None,
         MOISSON_RECORDINGS_DIR=str(args.recordings) if args.recordings else None,
@@ -175,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
         p.add_argument("--reference-time", help="the crawl's 'now', ISO with offset (tests)")
         p.add_argument("--log-level", default="WARNING")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="NAME=VALUE",
+            help="override a Scrapy or Moisson setting for this run (repeatable)",
+        )
 
     crawl = with_db(sub.add_parser("crawl", help="crawl platforms into the catalogue"))
     crawl.add_argument("spiders", nargs="*")

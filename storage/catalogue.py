@@ -107,6 +107,8 @@ class RunSummary:
     errors: int = 0
     dropped_by_reason: dict[str, int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    healthy: bool | None = None
+    health_reasons: list[str] = field(default_factory=list)
 
 
 class CatalogueWriter:
@@ -156,8 +158,50 @@ class CatalogueWriter:
                     listings_unchanged=counts.unchanged,
                     errors=summary.errors,
                     stats=jsonable(summary.stats),
+                    healthy=summary.healthy,
+                    health_reasons=summary.health_reasons,
                 )
             )
+
+    def previous_healthy_items(self, spider: str, before_run_id: int) -> int | None:
+        """Items stored by the spider's last healthy run before this one."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(CrawlRun.items_stored)
+                .where(
+                    CrawlRun.spider == spider,
+                    CrawlRun.healthy.is_(True),
+                    CrawlRun.id < before_run_id,
+                )
+                .order_by(CrawlRun.id.desc())
+                .limit(1)
+            ).scalar()
+
+    def mark_missing(self, run_id: int, platform_id: int, when: datetime, hide_after: int = 3):
+        """After a healthy run: listings of its platform it did not see are missing.
+
+        ``missing_since`` keeps the first miss; after ``hide_after`` healthy misses in a
+        row the listing is hidden from the portal. Seen again, the store resets all three.
+        Returns (newly missing, newly hidden).
+        """
+        not_seen = (Listing.platform_id == platform_id) & (
+            (Listing.last_seen_run_id != run_id) | Listing.last_seen_run_id.is_(None)
+        )
+        with self.engine.begin() as conn:
+            newly_missing = conn.execute(
+                update(Listing)
+                .where(not_seen, Listing.missing_since.is_(None))
+                .values(missing_since=when)
+            ).rowcount
+            conn.execute(
+                update(Listing).where(not_seen).values(missing_runs=Listing.missing_runs + 1)
+            )
+            newly_hidden = conn.execute(
+                update(Listing)
+                .where(not_seen, Listing.hidden.is_(False), Listing.missing_runs >= hide_after)
+                .values(hidden=True)
+            ).rowcount
+        return newly_missing, newly_hidden
 
     # -- listings -------------------------------------------------------------------------
 
@@ -200,7 +244,13 @@ class CatalogueWriter:
                 conn.execute(
                     update(Listing)
                     .where(Listing.id.in_(chunk))
-                    .values(last_seen=seen_at, last_seen_run_id=run_id, missing_since=None)
+                    .values(
+                        last_seen=seen_at,
+                        last_seen_run_id=run_id,
+                        missing_since=None,
+                        missing_runs=0,
+                        hidden=False,
+                    )
                 )
             if to_write:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
@@ -223,6 +273,8 @@ class CatalogueWriter:
                     "last_seen": seen_at,
                     "last_seen_run_id": run_id,
                     "missing_since": None,
+                    "missing_runs": 0,
+                    "hidden": False,
                     "course_id": course_id,
                 }
             )
@@ -240,6 +292,8 @@ class CatalogueWriter:
                     "last_seen",
                     "last_seen_run_id",
                     "missing_since",
+                    "missing_runs",
+                    "hidden",
                     "course_id",
                 )
             },
