@@ -1,4 +1,4 @@
-"""``moisson``: crawl, demo, db, stats, parse.
+"""``moisson``: crawl, demo, db, stats, parse, serve.
 
 Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
 configuration error (an unknown spider, an unreachable database).
@@ -167,6 +167,24 @@ def cmd_parse(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    """The portal and its API, reading the catalogue without the right to write."""
+    import uvicorn
+
+    from portal.app import create_app
+    from storage.db import DatabaseUnavailable
+    from storage.readonly import open_readonly
+
+    try:
+        engine = open_readonly(args.db)
+    except DatabaseUnavailable as exc:
+        print(f"moisson serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Moisson portal on http://{args.host}:{args.port}/ (API: /api/v1, docs: /api/docs)")
+    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--normalise", action="store_true", help="apply the pipelines too")
     parse.add_argument("--reference-time")
     parse.set_defaults(func=cmd_parse)
+
+    serve = with_db(sub.add_parser("serve", help="the portal and its JSON API, read-only"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
