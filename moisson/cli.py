@@ -175,13 +175,28 @@ def cmd_serve(args) -> int:
     from storage.db import DatabaseUnavailable
     from storage.readonly import open_readonly
 
+    clock = {}
+    if args.now:
+        from datetime import datetime
+
+        try:
+            frozen = datetime.fromisoformat(args.now)
+        except ValueError:
+            frozen = None
+        if frozen is None or frozen.tzinfo is None:
+            print(
+                f"moisson serve: --now {args.now!r} is not an ISO time with offset", file=sys.stderr
+            )
+            return EXIT_USAGE
+        clock = {"clock": lambda: frozen}
     try:
         engine = open_readonly(args.db)
     except DatabaseUnavailable as exc:
         print(f"moisson serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Moisson portal on http://{args.host}:{args.port}/ (API: /api/v1, docs: /api/docs)")
-    uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+    app = create_app(engine, **clock)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 
 
@@ -240,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -37,6 +37,7 @@ HOSTILE_DESCRIPTION = (
     '<iframe src="https://evil.example/"></iframe>'
     "<svg><script>alert('svg')</script></svg>"
 )
+VISIBLE = 26 + 3  # FUN-MOOC's French courses, and three visible OpenClassrooms ones
 HOSTILE_TITLE = "Sécurité web </script><script>alert('titre')</script>"
 
 
@@ -45,6 +46,14 @@ class Catalogue:
     url: str
     engine: object  # read-only engine, what the portal gets
     ids: dict[str, int]  # external id -> course id, for the listings added here
+
+
+def fun(catalogue, external_id: str) -> int:
+    """The course id of a listing, by its platform's id."""
+    with catalogue.engine.connect() as conn:
+        return conn.execute(
+            select(Listing.course_id).where(Listing.external_id == external_id)
+        ).scalar_one()
 
 
 def _record(external_id: str, title: str, **kwargs) -> CourseRecord:

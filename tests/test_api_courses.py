@@ -7,19 +7,8 @@ read at the recordings' "now" (2026-11-15 12:00 Paris).
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from storage.models import Listing
-from tests.portal_catalogue import catalogue, client  # noqa: F401 (fixtures)
-
-VISIBLE = 26 + 3  # FUN-MOOC's French courses, and three visible OpenClassrooms ones
-
-
-def fun(catalogue, external_id):  # noqa: F811
-    with catalogue.engine.connect() as conn:
-        return conn.execute(
-            select(Listing.course_id).where(Listing.external_id == external_id)
-        ).scalar_one()
+from tests.portal_catalogue import VISIBLE, catalogue, client, fun  # noqa: F401 (fixtures)
 
 
 def all_courses(client, **params):  # noqa: F811
