@@ -91,15 +91,17 @@ def days_until(moment: datetime, now: datetime) -> int:
 
 
 def badges(course: dict, now: datetime) -> list[dict]:
-    """The state badges of a course (or a session), most useful first.
+    """The state badges of a course (or of one session), most useful first.
 
     Each is ``{"state", "text"}``; the text is what « which course can I start soon? »
-    needs: until when one can enrol, in how many days it starts, or that nothing is known.
+    needs: until when one can enrol, in how many days the next session starts, or that
+    nothing is known. A course's dates come from the session each badge is about.
     """
     states = course["states"]
-    session = course.get("next_session", course)
+    sessions = course.get("sessions", [course])
     out = []
     if "enrolment_open" in states:
+        session = _first(sessions, "enrolment_open")
         until = session.get("enrolment_end") if session else None
         text = (
             f"Inscriptions ouvertes jusqu'au {french_date(until, now)}"
@@ -107,8 +109,9 @@ def badges(course: dict, now: datetime) -> list[dict]:
             else "Inscriptions ouvertes"
         )
         out.append({"state": "enrolment_open", "text": text})
-    if "starting_soon" in states and session and session.get("start"):
-        days = days_until(session["start"], now)
+    upcoming = [s["start"] for s in sessions if "upcoming" in s["states"]]
+    if "starting_soon" in states and upcoming:
+        days = days_until(min(upcoming), now)
         if days <= 0:
             text = "Commence aujourd'hui"
         elif days == 1:
@@ -119,16 +122,20 @@ def badges(course: dict, now: datetime) -> list[dict]:
     if "self_paced" in states:
         out.append({"state": "self_paced", "text": "À votre rythme"})
     if "ongoing" in states:
-        end = session.get("end") if session and "ongoing" in session.get("states", []) else None
+        session = _first(sessions, "ongoing")
+        end = session.get("end") if session else None
         text = f"En cours jusqu'au {french_date(end, now)}" if end else "En cours"
         out.append({"state": "ongoing", "text": text})
     if "upcoming" in states and "starting_soon" not in states:
-        start = session.get("start") if session else None
-        text = f"Prochaine session le {french_date(start, now)}" if start else "À venir"
+        text = f"Prochaine session le {french_date(min(upcoming), now)}" if upcoming else "À venir"
         out.append({"state": "upcoming", "text": text})
     if "archived" in states:
         out.append({"state": "archived", "text": "Archivé – prochaine session inconnue"})
     return out
+
+
+def _first(sessions: list[dict], state: str) -> dict | None:
+    return next((s for s in sessions if state in s["states"]), None)
 
 
 def weeks_text(duration: dict) -> str:
