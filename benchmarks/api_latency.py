@@ -8,6 +8,10 @@ query in-process (the ASGI app through Starlette's TestClient, no network) and t
 HTTP (``uvicorn`` on a loopback port). The baseline printed beside them is a bare
 ``SELECT 1`` round trip on the same read-only engine; the ratio column is p95 / baseline.
 The issue's target on SQLite is p95 ≤ 50 ms per query.
+
+The main figures are cold: the portal's minute cache of counts and facets is off
+(``cache_size=0``), so every request does all its work. The last rows repeat the two
+queries that use the cache with it on, as the running portal answers them.
 """
 
 from __future__ import annotations
@@ -123,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     engine = open_readonly(url)
     with engine.connect() as conn:
         course_ids = list(conn.execute(select(Course.id)).scalars())
-    app = create_app(engine, clock=lambda: NOW)
+    app = create_app(engine, clock=lambda: NOW, cache_size=0)
     local = TestClient(app)
+    warm_app = create_app(engine, clock=lambda: NOW)
+    warm = TestClient(warm_app)
 
     port = _free_port()
     server = uvicorn.Server(
@@ -166,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:<30} {p50:>11.1f} ms {p95:>5.1f} ms {h50:>6.1f} ms {h95:>5.1f} ms "
             f"{p95 / base95:>12.0f}x  {verdict}"
         )
+    for name in ("state filter sorted by start", "facet counts"):
+        make = queries(course_ids)[name]
+        rng = random.Random(name)
+        p50, p95 = measure(lambda make=make, rng=rng: _ok(warm.get(make(rng))), args.runs)
+        print(
+            f"{name + ' (cached)':<30} {p50:>11.1f} ms {p95:>5.1f} ms {'':>9} {'':>8} "
+            f"{p95 / base95:>12.0f}x  {'ok' if p95 <= TARGET_MS else 'MISSED'}"
+        )
+    print(f"\nmissed the target: {failures} of 5 cold queries" if failures else "\nall on target")
     server.should_exit = True
     thread.join(timeout=10)
     remote.close()

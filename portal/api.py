@@ -48,6 +48,7 @@ def courses(
         page=params.page,
         per_page=params.per_page,
         facets=facets,
+        cache=request.app.state.cache,
     )
     for course in result.courses:
         course["url"] = _course_url(request, course["id"])
@@ -102,4 +103,5 @@ def organisations(
 
 @router.get("/stats", response_model=StatsOut)
 def stats(request: Request):
-    return portal_stats(request.app.state.engine, request.app.state.clock())
+    state = request.app.state
+    return portal_stats(state.engine, state.clock(), state.cache)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal import api, pages
 from portal.params import DropEmptyParams
+from storage.cache import MinuteCache
 
 STATIC = Path(__file__).with_name("static")
 
@@ -39,7 +40,10 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+def create_app(
+    engine: Engine, clock: Callable[[], datetime] = _utc_now, cache_size: int = 512
+) -> FastAPI:
+    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time."""
     app = FastAPI(
         title="Moisson",
         summary="Catalogue ouvert des cours en ligne en français",
@@ -55,6 +59,7 @@ def create_app(engine: Engine, clock: Callable[[], datetime] = _utc_now) -> Fast
     )
     app.state.engine = engine
     app.state.clock = clock
+    app.state.cache = MinuteCache(cache_size)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -54,6 +54,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         sort=params.sort,
         page=params.page,
         per_page=params.per_page,
+        cache=request.app.state.cache,
     )
     for course in result.courses:
         course["badges"] = formatting.badges(course, now)

@@ -140,8 +140,8 @@ def list_organisations(
     return total, [{"id": r.id, "name": r.name, "courses": r.courses} for r in rows]
 
 
-def portal_stats(engine: Engine, now) -> dict:
-    """The catalogue at a glance, states computed at ``now``."""
+def portal_stats(engine: Engine, now, cache=None) -> dict:
+    """The catalogue at a glance, states computed at ``now`` (counts memoised in ``cache``)."""
     from storage.search import STATES, CourseFilters, count_courses
 
     base = catalogue_stats(engine)
@@ -149,10 +149,12 @@ def portal_stats(engine: Engine, now) -> dict:
         organisations = conn.execute(select(func.count(Organisation.id))).scalar_one()
         platforms = conn.execute(select(func.count(Platform.id))).scalar_one()
         last_crawl = conn.execute(select(func.max(CrawlRun.finished_at))).scalar()
-    by_state = {state: count_courses(engine, CourseFilters(state=state), now) for state in STATES}
+    by_state = {
+        state: count_courses(engine, CourseFilters(state=state), now, cache) for state in STATES
+    }
     return {
         "now": now,
-        "courses": count_courses(engine, CourseFilters(), now),
+        "courses": count_courses(engine, CourseFilters(), now, cache),
         "listings": base["listings"],
         "sessions": base["sessions"],
         "platforms": platforms,

@@ -34,7 +34,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import aliased
 
+from storage.cache import MinuteCache
 from storage.models import (
     Course,
     Listing,
@@ -162,8 +164,9 @@ def fts5_query(terms: Iterable[str]) -> str:
 # -- states ---------------------------------------------------------------------------------
 
 
-def session_condition(state: str, now: datetime):
-    """The SQL condition on ``session`` for one state at ``now``."""
+def session_condition(state: str, now: datetime, session=Session):
+    """The SQL condition on ``session`` (or an alias of it) for one state at ``now``."""
+    Session = session  # noqa: N806 - the conditions below read as SQL on the table
     not_ended = or_(Session.end.is_(None), Session.end > now)
     self_paced = Session.pace.in_(SELF_PACED)
     scheduled = func.coalesce(Session.pace, "scheduled").not_in(SELF_PACED)
@@ -246,17 +249,26 @@ def next_session(sessions: list[dict]) -> dict | None:
 # -- the filtered set of courses --------------------------------------------------------------
 
 
-def _visible_course_ids():
-    return select(Listing.course_id).where(
-        Listing.hidden.is_(False), Listing.course_id.is_not(None)
+def _visible():
+    """The course has a listing that is not hidden (correlated: cheap per course)."""
+    listing = aliased(Listing)
+    return (
+        select(listing.id)
+        .where(listing.course_id == Course.id, listing.hidden.is_(False))
+        .exists()
+        .correlate(Course)
     )
 
 
-def _courses_with_session(condition):
+def _with_session(condition_of):
+    """The course has a visible listing with a session meeting ``condition_of(session)``."""
+    listing, session = aliased(Listing), aliased(Session)
     return (
-        select(Listing.course_id)
-        .join(Session, Session.listing_id == Listing.id)
-        .where(Listing.hidden.is_(False), condition)
+        select(session.id)
+        .join(listing, listing.id == session.listing_id)
+        .where(listing.course_id == Course.id, listing.hidden.is_(False), condition_of(session))
+        .exists()
+        .correlate(Course)
     )
 
 
@@ -321,46 +333,65 @@ class _Search:
         raise NotImplementedError(f"no full-text search for {self.dialect}")
 
     def conditions(self, filters: CourseFilters) -> list:
+        """One condition per filter, each correlated to ``course`` so that a narrow search
+        (a text query) costs a few index probes per candidate, never a scan of sessions."""
         f, now = filters, self.now
-        conds = [Course.id.in_(_visible_course_ids())]
+        conds = []
+        implies_visible = False
         if f.state == "archived":
-            conds.append(Course.id.not_in(_courses_with_session(session_condition("live", now))))
+            conds.append(~_with_session(lambda s: session_condition("live", now, s)))
         elif f.state:
-            conds.append(Course.id.in_(_courses_with_session(session_condition(f.state, now))))
+            conds.append(_with_session(lambda s: session_condition(f.state, now, s)))
+            implies_visible = True
         if f.starts_after or f.starts_before:
-            window = [Session.start.is_not(None)]
-            if f.starts_after:
-                window.append(Session.start >= f.starts_after)
-            if f.starts_before:
-                window.append(Session.start <= f.starts_before)
-            conds.append(Course.id.in_(_courses_with_session(and_(*window))))
+
+            def window(session):
+                bounds = [session.start.is_not(None)]
+                if f.starts_after:
+                    bounds.append(session.start >= f.starts_after)
+                if f.starts_before:
+                    bounds.append(session.start <= f.starts_before)
+                return and_(*bounds)
+
+            conds.append(_with_session(window))
+            implies_visible = True
+        if f.platform:
+            listing = aliased(Listing)
+            conds.append(
+                select(listing.id)
+                .join(Platform, Platform.id == listing.platform_id)
+                .where(
+                    listing.course_id == Course.id,
+                    listing.hidden.is_(False),
+                    Platform.name == f.platform,
+                )
+                .exists()
+                .correlate(Course)
+            )
+            implies_visible = True
+        if not implies_visible:
+            conds.insert(0, _visible())
         if f.level:
             conds.append(Course.level == f.level)
         if f.topic:
             if f.topic not in self._topic_cache:
                 self._topic_cache[f.topic] = _topic_ids(self.conn, f.topic)
             conds.append(
-                Course.id.in_(
-                    select(course_topic.c.course_id).where(
-                        course_topic.c.topic_id.in_(self._topic_cache[f.topic] or [-1])
-                    )
+                select(course_topic.c.topic_id)
+                .where(
+                    course_topic.c.course_id == Course.id,
+                    course_topic.c.topic_id.in_(self._topic_cache[f.topic] or [-1]),
                 )
-            )
-        if f.platform:
-            conds.append(
-                Course.id.in_(
-                    select(Listing.course_id)
-                    .join(Platform, Platform.id == Listing.platform_id)
-                    .where(Listing.hidden.is_(False), Platform.name == f.platform)
-                )
+                .exists()
             )
         if f.organisation is not None:
             conds.append(
-                Course.id.in_(
-                    select(course_organisation.c.course_id).where(
-                        course_organisation.c.organisation_id == f.organisation
-                    )
+                select(course_organisation.c.organisation_id)
+                .where(
+                    course_organisation.c.course_id == Course.id,
+                    course_organisation.c.organisation_id == f.organisation,
                 )
+                .exists()
             )
         if f.free is not None:
             conds.append(Course.free.is_(true() if f.free else false()))
@@ -377,24 +408,35 @@ class _Search:
             conds.append(effort <= f.max_hours_per_week)
         return conds
 
-    def base(self, filters: CourseFilters, *columns):
-        stmt = select(*columns).select_from(Course)
+    def _from(self, stmt):
         if self.fts is not None:
             stmt = stmt.join(self.fts, self.fts.c.course_id == Course.id)
-        return stmt.where(*self.conditions(filters))
+        return stmt
+
+    def base(self, filters: CourseFilters, *columns):
+        return self._from(select(*columns).select_from(Course)).where(*self.conditions(filters))
 
     def ids_subquery(self, filters: CourseFilters):
         return self.base(filters, Course.id)
 
+    def count(self, filters: CourseFilters | None = None) -> int:
+        return self.conn.execute(self.base(filters or self.filters, func.count())).scalar_one()
+
     # -- the page ------------------------------------------------------------------------
 
-    def page(self, sort: str, page: int, per_page: int) -> tuple[int, list[int]]:
-        total = self.conn.execute(self.base(self.filters, func.count()).order_by(None)).scalar_one()
-        stmt = self.base(self.filters, Course.id)
+    def page(self, sort: str, page: int, per_page: int, cache=None) -> tuple[int, list[int]]:
+        offset = (page - 1) * per_page
+        if sort == "start":
+            ids = self._page_by_start(offset, per_page)
+            if page == 1 and len(ids) < per_page:
+                return len(ids), ids  # the whole answer is on this page: no need to count
+            if cache is None:
+                return self.count(), ids
+            return cache.get(("count", self.filters), self.now, self.count), ids
+        # the total comes with the page, counted over the same rows (a window)
+        stmt = self.base(self.filters, Course.id, func.count().over().label("total"))
         if sort == "relevance" and self.fts is not None:
             stmt = stmt.order_by(self.fts.c.rank, Course.id)
-        elif sort == "new":
-            stmt = stmt.order_by(Course.created_at.desc(), Course.id.desc())
         elif sort == "rating":
             stmt = stmt.order_by(
                 Course.rating.is_(None),
@@ -402,94 +444,153 @@ class _Search:
                 func.coalesce(Course.rating_count, 0).desc(),
                 Course.id,
             )
-        else:  # start: the soonest next start first; courses with none after them
-            upcoming = (
-                select(Listing.course_id, func.min(Session.start).label("next_start"))
-                .join(Session, Session.listing_id == Listing.id)
-                .where(Listing.hidden.is_(False), Session.start > self.now)
-                .group_by(Listing.course_id)
-                .subquery("upcoming")
+        else:  # new
+            stmt = stmt.order_by(Course.created_at.desc(), Course.id.desc())
+        rows = self.conn.execute(stmt.limit(per_page).offset(offset)).all()
+        if rows:
+            return rows[0].total, [row.id for row in rows]
+        return (self.count() if offset else 0), []
+
+    def _page_by_start(self, offset: int, limit: int) -> list[int]:
+        """Courses by their soonest upcoming session, then those with none (by id).
+
+        Sessions are read in start order (``ix_session_start``) and the filters checked
+        per course, so the first pages cost a few dozen probes whatever the catalogue's
+        size; the ordered read stops as soon as the page is full.
+        """
+        want = offset + limit
+        ordered = (
+            self._from(
+                select(Course.id)
+                .select_from(Session)
+                .join(Listing, Listing.id == Session.listing_id)
+                .join(Course, Course.id == Listing.course_id)
             )
-            stmt = stmt.outerjoin(upcoming, upcoming.c.course_id == Course.id).order_by(
-                upcoming.c.next_start.is_(None), upcoming.c.next_start, Course.id
-            )
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-        return total, list(self.conn.execute(stmt).scalars())
+            .where(Session.start > self.now, Listing.hidden.is_(False))
+            .where(*self.conditions(self.filters))
+            .order_by(Session.start, Course.id)
+        )
+        upcoming: list[int] = []
+        batch = max(2 * want, 50)
+        while True:
+            rows = list(self.conn.execute(ordered.limit(batch)).scalars())
+            upcoming = list(dict.fromkeys(rows))
+            if len(upcoming) >= want or len(rows) < batch:
+                break
+            batch *= 4
+        head = upcoming[offset:want]
+        if len(upcoming) >= want:
+            return head
+        # every course with an upcoming session is in ``upcoming``: the rest come after
+        rest = (
+            self.base(self.filters, Course.id)
+            .where(~_with_session(lambda session: session.start > self.now))
+            .order_by(Course.id)
+            .offset(max(0, offset - len(upcoming)))
+            .limit(limit - len(head))
+        )
+        return head + list(self.conn.execute(rest).scalars())
 
     # -- facets ------------------------------------------------------------------------------
 
+    def _restrict(self, filters: CourseFilters, course_id) -> list:
+        """Conditions tying ``course_id`` to the courses ``filters`` select; none when
+        nothing filters, so a landing page's facets do not list the whole catalogue."""
+        if self.fts is None and filters == CourseFilters(q=filters.q):
+            return []
+        return [course_id.in_(self.ids_subquery(filters))]
+
+    def _visible_restrict(self, filters: CourseFilters) -> list:
+        restrict = self._restrict(filters, Course.id)
+        return restrict or [_visible()]
+
     def facets(self) -> dict[str, list[dict]]:
-        f = self.filters
-        conn = self.conn
+        """Counts per value of each filter, every other filter applied."""
+        f, conn = self.filters, self.conn
         out: dict[str, list[dict]] = {}
 
-        counts = {
-            state: conn.execute(
-                self.base(dataclasses.replace(f, state=state), func.count())
-            ).scalar_one()
-            for state in STATES
-        }
-        out["state"] = [{"value": s, "count": counts[s]} for s in STATES]
+        # states: one pass over the sessions of the selected courses
+        live = [s for s in STATES if s != "archived"]
+        flags = [
+            func.max(case((session_condition(state, self.now), 1), else_=0)).label(state)
+            for state in [*live, "live"]
+        ]
+        per_course = (
+            select(Listing.course_id, *flags)
+            .join(Session, Session.listing_id == Listing.id)
+            .where(Listing.hidden.is_(False), Listing.course_id.is_not(None))
+            .where(*self._restrict(f.without("state"), Listing.course_id))
+            .group_by(Listing.course_id)
+            .subquery("per_course")
+        )
+        sums = conn.execute(
+            select(*[func.coalesce(func.sum(per_course.c[s]), 0) for s in [*live, "live"]])
+        ).one()
+        counts = dict(zip([*live, "live"], sums, strict=True))
+        counts["archived"] = self.count(f.without("state")) - counts.pop("live")
+        out["state"] = [{"value": s, "count": int(counts[s])} for s in STATES]
 
-        ids = self.ids_subquery(f.without("platform"))
+        count = func.count(func.distinct(Listing.course_id))
         rows = conn.execute(
-            select(Platform.name, Platform.label, func.count(func.distinct(Listing.course_id)))
+            select(Platform.name, Platform.label, count)
             .join(Listing, Listing.platform_id == Platform.id)
-            .where(Listing.hidden.is_(False), Listing.course_id.in_(ids))
+            .where(Listing.hidden.is_(False), Listing.course_id.is_not(None))
+            .where(*self._restrict(f.without("platform"), Listing.course_id))
             .group_by(Platform.name, Platform.label)
-            .order_by(func.count(func.distinct(Listing.course_id)).desc(), Platform.name)
+            .order_by(count.desc(), Platform.name)
         ).all()
         out["platform"] = [{"value": n, "label": lbl or n, "count": c} for n, lbl, c in rows]
 
-        ids = self.ids_subquery(f.without("level"))
-        rows = conn.execute(
-            select(Course.level, func.count())
-            .where(Course.id.in_(ids), Course.level.is_not(None))
-            .group_by(Course.level)
-        ).all()
-        by_level = dict(rows)
+        by_level = dict(
+            conn.execute(
+                select(Course.level, func.count())
+                .where(Course.level.is_not(None), *self._visible_restrict(f.without("level")))
+                .group_by(Course.level)
+            ).all()
+        )
         out["level"] = [{"value": lv, "count": by_level[lv]} for lv in LEVELS if lv in by_level]
 
-        ids = self.ids_subquery(f.without("topic"))
         count = func.count(course_topic.c.course_id)
         rows = conn.execute(
             select(Topic.slug, Topic.label, count)
             .join(course_topic, course_topic.c.topic_id == Topic.id)
-            .where(course_topic.c.course_id.in_(ids))
+            .join(Course, Course.id == course_topic.c.course_id)
+            .where(*self._visible_restrict(f.without("topic")))
             .group_by(Topic.slug, Topic.label)
             .order_by(count.desc(), Topic.label)
             .limit(FACET_LIMIT)
         ).all()
         out["topic"] = [{"value": s, "label": lbl, "count": c} for s, lbl, c in rows]
 
-        ids = self.ids_subquery(f.without("organisation"))
         count = func.count(course_organisation.c.course_id)
         rows = conn.execute(
             select(Organisation.id, Organisation.name, count)
             .join(course_organisation, course_organisation.c.organisation_id == Organisation.id)
-            .where(course_organisation.c.course_id.in_(ids))
+            .join(Course, Course.id == course_organisation.c.course_id)
+            .where(*self._visible_restrict(f.without("organisation")))
             .group_by(Organisation.id, Organisation.name)
             .order_by(count.desc(), Organisation.name)
             .limit(FACET_LIMIT)
         ).all()
         out["organisation"] = [{"value": i, "label": n, "count": c} for i, n, c in rows]
 
-        ids = self.ids_subquery(f.without("free"))
         rows = dict(
             conn.execute(
                 select(Course.free, func.count())
-                .where(Course.id.in_(ids), Course.free.is_not(None))
+                .where(Course.free.is_not(None), *self._visible_restrict(f.without("free")))
                 .group_by(Course.free)
             ).all()
         )
         out["free"] = [{"value": v, "count": rows[v]} for v in (True, False) if v in rows]
 
-        ids = self.ids_subquery(f.without("certificate"))
         has = Course.certificate.in_(("attestation", "certificate", "diploma"))
         rows = dict(
             conn.execute(
                 select(case((has, true()), else_=false()).label("has"), func.count())
-                .where(Course.id.in_(ids), Course.certificate.is_not(None))
+                .where(
+                    Course.certificate.is_not(None),
+                    *self._visible_restrict(f.without("certificate")),
+                )
                 .group_by(literal_column("has"))
             ).all()
         )
@@ -644,30 +745,36 @@ def search_courses(
     page: int = 1,
     per_page: int = 20,
     facets: bool = True,
+    cache: MinuteCache | None = None,
 ) -> SearchResult:
     """One page of courses matching ``filters`` at ``now``, with facet counts if asked.
 
     Without a text query "relevance" has nothing to rank by and sorts by start instead.
+    With a ``cache``, the total and the facets are remembered for the minute.
     """
-    sort = sort or ("relevance" if query_terms(filters.q) else "start")
+    has_terms = bool(query_terms(filters.q))
+    sort = sort or ("relevance" if has_terms else "start")
+    if sort == "relevance" and not has_terms:
+        sort = "start"  # nothing to rank by
     with engine.connect() as conn:
         search = _Search(conn, filters, now)
-        total, ids = search.page(sort, page, per_page)
+        total, ids = search.page(sort, page, per_page, cache)
         courses = _course_dicts(conn, ids, now)
         for course in courses:
             course.pop("description")
         result = SearchResult(total, page, per_page, sort, courses)
         if facets:
-            result.facets = search.facets()
+            if cache is None:
+                result.facets = search.facets()
+            else:
+                result.facets = cache.get(("facets", filters), now, search.facets)
     return result
 
 
 def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
     """Everything about one visible course: sessions and listings of every platform."""
     with engine.connect() as conn:
-        visible = conn.execute(
-            select(Course.id).where(Course.id == course_id, Course.id.in_(_visible_course_ids()))
-        ).scalar()
+        visible = conn.execute(select(Course.id).where(Course.id == course_id, _visible())).scalar()
         if visible is None:
             return None
         (course,) = _course_dicts(conn, [course_id], now)
@@ -701,7 +808,7 @@ def visible_course_index(engine: Engine, offset: int = 0, limit: int = 50_000) -
     with engine.connect() as conn:
         rows = conn.execute(
             select(Course.id, Course.updated_at)
-            .where(Course.id.in_(_visible_course_ids()))
+            .where(_visible())
             .order_by(Course.id)
             .offset(offset)
             .limit(limit)
@@ -711,12 +818,14 @@ def visible_course_index(engine: Engine, offset: int = 0, limit: int = 50_000) -
 
 def count_visible_courses(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).where(Course.id.in_(_visible_course_ids()))
-        ).scalar_one()
+        return conn.execute(select(func.count()).select_from(Course).where(_visible())).scalar_one()
 
 
-def count_courses(engine: Engine, filters: CourseFilters, now: datetime) -> int:
-    with engine.connect() as conn:
-        search = _Search(conn, filters, now)
-        return conn.execute(search.base(filters, func.count())).scalar_one()
+def count_courses(
+    engine: Engine, filters: CourseFilters, now: datetime, cache: MinuteCache | None = None
+) -> int:
+    def count():
+        with engine.connect() as conn:
+            return _Search(conn, filters, now).count()
+
+    return count() if cache is None else cache.get(("count", filters), now, count)

@@ -149,3 +149,24 @@ def test_states_in_sql_match_states_in_python_on_generated_courses(engine):
         assert {c["id"] for c in found.courses} == expected, state
     detail = course_detail(engine, everything.courses[0]["id"], NOW)
     assert detail["states"] == everything.courses[0]["states"]
+
+
+def test_minute_cache():
+    from storage.cache import MinuteCache
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    cache = MinuteCache(size=2)
+    assert cache.get("a", NOW, compute) == 1
+    assert cache.get("a", NOW + timedelta(seconds=59), compute) == 1  # the same minute
+    assert cache.get("a", NOW + timedelta(minutes=1), compute) == 2  # a new minute
+    cache.get("b", NOW, compute)
+    cache.get("c", NOW, compute)  # evicts the oldest
+    assert cache.get("a", NOW, compute) == 5
+    assert (cache.hits, cache.misses) == (1, 5)
+    off = MinuteCache(size=0)
+    assert off.get("a", NOW, compute) == 6 and off.get("a", NOW, compute) == 7

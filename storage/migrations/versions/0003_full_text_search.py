@@ -61,9 +61,15 @@ def create_sqlite_triggers() -> None:
 
 
 def _read_indexes() -> None:
-    # The state filters and the "start" sort scan sessions by start date; "new" sorts
-    # courses by creation.
+    # The "start" sort reads sessions in start order; a state filter probes a course's
+    # sessions, and this covering index answers the probe without reading the rows;
+    # "new" sorts courses by creation.
     op.create_index("ix_session_start", "session", ["start"])
+    op.create_index(
+        "ix_session_listing_id_dates",
+        "session",
+        ["listing_id", "start", "end", "enrolment_start", "enrolment_end", "pace"],
+    )
     op.create_index("ix_course_created_at", "course", ["created_at"])
     op.create_index("ix_listing_course_id_hidden", "listing", ["course_id", "hidden"])
 
@@ -122,4 +128,5 @@ def downgrade() -> None:
         op.execute("DROP TEXT SEARCH CONFIGURATION IF EXISTS moisson_fr")
     op.drop_index("ix_listing_course_id_hidden", "listing")
     op.drop_index("ix_course_created_at", "course")
+    op.drop_index("ix_session_listing_id_dates", "session")
     op.drop_index("ix_session_start", "session")
