@@ -56,6 +56,8 @@ _SESSION = re.compile(
 _YEAR = re.compile(r"\b20[0-9]{2}(\s*20[0-9]{2})?\b")
 _CODE_SUFFIX = re.compile(r"\b(s|session)0?\d{1,2}$")
 _NON_WORD = re.compile(r"[^\w]+")
+_DIGITS = re.compile(r"\d+")
+_SEPARATOR = re.compile(r"\s*(?::|\s[-–—|]\s|\()\s*")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ORDINALS = {
     "premier": "1",
@@ -104,29 +106,40 @@ class TitleKey:
     text: str  # folded, without generic words and session markers
     tokens: frozenset[str]  # content words, for candidate search
     markers: frozenset[str]  # numbers and ordinals that must agree
+    head: str = ""  # the folded title before its last separator (":", " - ", "|", "(")
+
+
+def _words(folded: str, organisations: tuple[str, ...]) -> list[str]:
+    """Folded words without session and year markers, the organisation's name, "MOOC"…"""
+    text = _YEAR.sub(" ", _SESSION.sub(" ", folded))
+    for name in organisations:  # "Gestion de projet - Centrale Lille" on a CPF listing
+        name = fold(name)
+        if name and len(name) > 3 and name in text and name != text.strip():
+            text = text.replace(name, " ")
+    return [w for w in text.split() if w not in GENERIC]
 
 
 def title_key(title: str, organisations: tuple[str, ...] = ()) -> TitleKey:
-    text = fold(title)
-    text = _SESSION.sub(" ", text)
-    text = _YEAR.sub(" ", text)
-    for name in organisations:  # "Gestion de projet - Centrale Lille" on a CPF listing
-        folded = fold(name)
-        if folded and len(folded) > 3 and folded in text and folded != text:
-            text = text.replace(folded, " ")
-    words = [w for w in text.split() if w not in GENERIC]
+    separators = list(_SEPARATOR.finditer(title))
+    head = ""
+    if separators:
+        head = " ".join(_words(fold(title[: separators[-1].start()]), organisations))
+    words = _words(fold(title), organisations)
     markers = set()
     for position, word in enumerate(words):
         previous = words[position - 1] if position else ""
-        if word.isdigit():
-            markers.add(str(int(word)))
+        digits = _DIGITS.findall(word)
+        if digits:
+            markers.update(str(int(d)) for d in digits)
         elif previous in _PART_WORDS and (word in _ROMAN or word in _ORDINALS):
             markers.add(_ROMAN.get(word) or _ORDINALS[word])
+        elif word in _ROMAN and position == len(words) - 1 and position > 0:
+            markers.add(_ROMAN[word])
         elif word in _ORDINALS and word.endswith(("ieme", "iere")):
             markers.add(_ORDINALS[word])
     text = " ".join(words)
     tokens = frozenset(w for w in words if w not in STOPWORDS and not w.isdigit())
-    return TitleKey(text=text, tokens=tokens, markers=frozenset(markers))
+    return TitleKey(text=text, tokens=tokens, markers=frozenset(markers), head=head)
 
 
 @cache
@@ -205,10 +218,31 @@ def compare(a: Candidate, b: Candidate) -> Match:
         return Match(False, 0.0, "organisations differ")
     if a.title.text == b.title.text:
         return Match(True, 100.0, "same title")
+    short, long = sorted((a.title, b.title), key=lambda key: len(key.text))
+    if organisations and len(short.tokens) >= 3 and long.head == short.text:
+        # the same title plus a subtitle: "Recherche reproductible : principes … : les bases"
+        return Match(True, 90.0 + 10.0 * len(short.tokens) / len(long.tokens), "subtitle added")
+    if not _tokens_pair_up(a.title.tokens, b.title.tokens):
+        return Match(False, 0.0, "a content word differs")
     score = fuzz.token_sort_ratio(a.title.text, b.title.text)
-    shorter, longer = sorted((a.title.tokens, b.title.tokens), key=len)
-    if organisations and len(shorter) >= 2 and shorter <= longer:
-        # one title is the other plus a subtitle: "Gestion de projet : les fondamentaux"
-        score = max(score, 90.0 + 10.0 * len(shorter) / len(longer))
     needed = SCORE_WITH_ORGANISATION if organisations else SCORE_WITHOUT_ORGANISATION
     return Match(score >= needed, float(score), "fuzzy title")
+
+
+def _stem(word: str) -> str:
+    """French and English plurals: "méthodologiques" and "méthodologique" are one word."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+def _tokens_pair_up(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Every content word of one title has its twin in the other (plural or typo aside).
+
+    A word that appears on one side only ("Critical" / "Complex", "Python" / "R",
+    "Ancient Masterpieces") makes two different courses, however close the scores.
+    """
+    left = {_stem(w) for w in a}
+    right = {_stem(w) for w in b}
+    only_left, only_right = sorted(left - right), sorted(right - left)
+    if len(only_left) != len(only_right):
+        return False
+    return all(fuzz.ratio(x, y) >= 85 for x, y in zip(only_left, only_right, strict=True))
