@@ -31,6 +31,7 @@ EDX = ROOT.parent / "shared" / "realdata" / "edx" / "edx_algolia_courses_2025-07
 FUN = ROOT / "crawlers" / "recordings" / "fun_mooc"
 OUT = ROOT / "tests" / "data" / "linkage_pairs.jsonl"
 EDX_LEVELS = {"Introductory": "debutant", "Intermediate": "intermediaire", "Advanced": "avance"}
+SUBTITLES = ["les fondamentaux", "les bases", "an introduction", "cours en ligne"]
 FRENCH_ALIASES = {
     "Université Paris 1 Panthéon-Sorbonne": "Paris 1",
     "Cnam": "Conservatoire national des arts et métiers",
@@ -109,10 +110,8 @@ def variant(course: dict, rng: random.Random, platform: str) -> dict:
         title = title.replace(" : ", " - ").replace(": ", " - ").replace("'", "’")
         title, how = title + ".", "punctuation"
     elif kind == 6 and len(title.split()) >= 3:
-        title, how = (
-            f"{title} : {rng.choice(['les fondamentaux', 'les bases', 'an introduction', 'cours en ligne'])}",
-            "subtitle",
-        )
+        subtitle = rng.choice(SUBTITLES)
+        title, how = f"{title} : {subtitle}", "subtitle"
     elif kind == 7 and org in FRENCH_ALIASES:
         organisations, how = [FRENCH_ALIASES[org]], "organisation alias"
     elif kind == 8:
