@@ -385,20 +385,17 @@ class CatalogueWriter:
             conn.execute(delete(Course).where(Course.id.in_(chunk)))
         if not records:
             return
+        aggregates = {course_id: aggregate(listed) for course_id, listed in records.items()}
         conn.execute(
             update(Course).where(Course.id == bindparam("b_id")),
             [
-                {"b_id": course_id, **_course_values(aggregate(listed), when)}
-                for course_id, listed in records.items()
+                {"b_id": course_id, **_course_values(values, when)}
+                for course_id, values in aggregates.items()
             ],
             execution_options={"synchronize_session": False},
         )
         self._link_organisations(
-            conn,
-            {
-                course_id: aggregate(listed)["organisations"]
-                for course_id, listed in records.items()
-            },
+            conn, {course_id: values["organisations"] for course_id, values in aggregates.items()}
         )
 
     def _link_organisations(self, conn, names_by_course: dict[int, list[str]]) -> None:

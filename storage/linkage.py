@@ -14,18 +14,19 @@ import csv
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select
 
-from storage.matching import Candidate, Match, compare, organisation_key, title_key
+from storage.matching import Candidate, Match, compare, organisation_key, stem, title_key
 from storage.models import Course, Listing, Organisation, Platform, course_organisation
 
 logger = logging.getLogger(__name__)
 
 NUM_PERM = 64
-LSH_THRESHOLD = 0.4
+LSH_THRESHOLD = 0.6
 OVERRIDES = Path(__file__).with_name("data") / "link_overrides.csv"
 
 
@@ -38,9 +39,14 @@ def candidate_of(title: str, organisations, level: str | None) -> Candidate:
     )
 
 
-def _minhash(tokens) -> MinHash:
-    m = MinHash(num_perm=NUM_PERM)
-    m.update_batch([t.encode("utf-8") for t in sorted(tokens)])
+_TEMPLATE = MinHash(num_perm=NUM_PERM)  # drawing the permutations is the costly part
+_PERMUTATIONS, _SCHEME = _TEMPLATE.permutations, _TEMPLATE.scheme
+
+
+@lru_cache(maxsize=4096)
+def _minhash(tokens: frozenset[str]) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME)
+    m.update_batch([t.encode("utf-8") for t in sorted({stem(t) for t in tokens})])
     return m
 
 
@@ -81,7 +87,8 @@ class CourseIndex:
     def __init__(self, overrides: Overrides | None = None):
         self.overrides = overrides or Overrides({}, set())
         self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self.exact: dict[str, set[str]] = defaultdict(set)
+        self.exact: dict[str, set[str]] = defaultdict(set)  # title key -> listings
+        self.heads: dict[str, set[str]] = defaultdict(set)  # title before its subtitle -> listings
         self.entries: dict[str, tuple[int, Candidate]] = {}  # listing key -> (course, candidate)
         self.course_listings: dict[int, set[str]] = defaultdict(set)
         self.in_lsh: set[str] = set()
@@ -112,8 +119,13 @@ class CourseIndex:
                 pending.append((key, candidate.title.tokens))
         if pending:
             hashes = MinHash.bulk(
-                [[t.encode("utf-8") for t in sorted(tokens)] for _key, tokens in pending],
+                [
+                    [t.encode("utf-8") for t in sorted({stem(t) for t in tokens})]
+                    for _k, tokens in pending
+                ],
                 num_perm=NUM_PERM,
+                permutations=_PERMUTATIONS,
+                scheme=_SCHEME,
             )
             with index.lsh.insertion_session() as session:
                 for (key, _tokens), minhash in zip(pending, hashes, strict=True):
@@ -124,6 +136,8 @@ class CourseIndex:
     def _remember(self, key: str, course_id: int, candidate: Candidate) -> None:
         self.entries[key] = (course_id, candidate)
         self.exact[candidate.title.text].add(key)
+        if candidate.title.head:
+            self.heads[candidate.title.head].add(key)
         self.course_listings[course_id].add(key)
 
     def add(self, key: str, course_id: int, candidate: Candidate) -> None:
@@ -133,6 +147,7 @@ class CourseIndex:
             old_course, old_candidate = previous
             self.course_listings[old_course].discard(key)
             self.exact[old_candidate.title.text].discard(key)
+            self.heads[old_candidate.title.head].discard(key)
             if old_candidate.title.tokens != candidate.title.tokens and key in self.in_lsh:
                 self.lsh.remove(key)
                 self.in_lsh.discard(key)
@@ -159,7 +174,10 @@ class CourseIndex:
         target = self.overrides.merges.get(key)
         if target and target in self.entries:
             return LinkDecision(self.entries[target][0], "override", None)
-        keys = set(self.exact.get(candidate.title.text, ()))
+        title = candidate.title
+        keys = set(self.exact.get(title.text, ())) | set(self.heads.get(title.text, ()))
+        if title.head:
+            keys |= self.exact.get(title.head, set())
         if candidate.title.tokens:
             keys.update(self.lsh.query(_minhash(candidate.title.tokens)))
         keys.discard(key)

@@ -13,7 +13,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -168,6 +168,7 @@ def organisation_key_plain(name: str) -> str:
     return " ".join(w for w in words if w not in STOPWORDS)
 
 
+@lru_cache(maxsize=65536)
 def organisation_key(name: str) -> str:
     """The canonical key of an organisation, through the alias table."""
     plain = organisation_key_plain(name)
@@ -180,11 +181,8 @@ def organisations_agree(a: frozenset[str], b: frozenset[str]) -> bool | None:
         return None
     if a & b:
         return True
-    for x in a:
-        for y in b:
-            if fuzz.token_set_ratio(x, y) >= 92:
-                return True
-    return False
+    # a typo, not a different institution: "Sorbonne Université" is not "Paris 1 …-Sorbonne"
+    return any(fuzz.ratio(x, y) >= 92 for x in a for y in b)
 
 
 @dataclass(frozen=True)
@@ -229,7 +227,7 @@ def compare(a: Candidate, b: Candidate) -> Match:
     return Match(score >= needed, float(score), "fuzzy title")
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """French and English plurals: "méthodologiques" and "méthodologique" are one word."""
     return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
 
@@ -240,8 +238,8 @@ def _tokens_pair_up(a: frozenset[str], b: frozenset[str]) -> bool:
     A word that appears on one side only ("Critical" / "Complex", "Python" / "R",
     "Ancient Masterpieces") makes two different courses, however close the scores.
     """
-    left = {_stem(w) for w in a}
-    right = {_stem(w) for w in b}
+    left = {stem(w) for w in a}
+    right = {stem(w) for w in b}
     only_left, only_right = sorted(left - right), sorted(right - left)
     if len(only_left) != len(only_right):
         return False
