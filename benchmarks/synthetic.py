@@ -250,7 +250,7 @@ class Generator:
             title = self.title()
             canonical, aliases = r.choice(ORGANISATIONS)
             if (fold(title), organisation_key(canonical)) in self.used:
-                title = f"{title} {course_no}"  # keep base courses distinct
+                title = f"{title} {100000 + course_no}"  # distinct, and not a year
             level = r.choice(LEVELS)
             platform = r.choice(PLATFORMS)[0]
             first = self.listing(platform, title, canonical, level, course_no, catalogue)
