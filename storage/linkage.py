@@ -43,10 +43,26 @@ _TEMPLATE = MinHash(num_perm=NUM_PERM)  # drawing the permutations is the costly
 _PERMUTATIONS, _SCHEME = _TEMPLATE.permutations, _TEMPLATE.scheme
 
 
+ORGANISATION_WEIGHT = 3  # tokens per organisation: same title, other institution ≈ 0.33
+
+
+def signature_tokens(candidate: Candidate) -> frozenset[str]:
+    """What LSH hashes: the title's stemmed words and, weighted, its organisations.
+
+    Weighting the organisations keeps "the same title by another institution" (frequent:
+    "Introduction à Python" has dozens) out of each other's candidates, so the number of
+    comparisons per listing stays flat as the catalogue grows.
+    """
+    tokens = {stem(t) for t in candidate.title.tokens}
+    for organisation in candidate.organisations:
+        tokens.update(f"@{organisation}#{i}" for i in range(ORGANISATION_WEIGHT))
+    return frozenset(tokens)
+
+
 @lru_cache(maxsize=4096)
 def _minhash(tokens: frozenset[str]) -> MinHash:
     m = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME)
-    m.update_batch([t.encode("utf-8") for t in sorted({stem(t) for t in tokens})])
+    m.update_batch([t.encode("utf-8") for t in sorted(tokens)])
     return m
 
 
@@ -87,7 +103,9 @@ class CourseIndex:
     def __init__(self, overrides: Overrides | None = None):
         self.overrides = overrides or Overrides({}, set())
         self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self.exact: dict[str, set[str]] = defaultdict(set)  # title key -> listings
+        # title key (and organisation) -> listings; "" stands for "no organisation stated"
+        self.exact: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.exact_any: dict[str, set[str]] = defaultdict(set)
         self.heads: dict[str, set[str]] = defaultdict(set)  # title before its subtitle -> listings
         self.entries: dict[str, tuple[int, Candidate]] = {}  # listing key -> (course, candidate)
         self.course_listings: dict[int, set[str]] = defaultdict(set)
@@ -116,7 +134,7 @@ class CourseIndex:
             candidate = candidate_of(title, sorted(organisations[course_id]), level)
             index._remember(key, course_id, candidate)
             if candidate.title.tokens:
-                pending.append((key, candidate.title.tokens))
+                pending.append((key, signature_tokens(candidate)))
         if pending:
             hashes = MinHash.bulk(
                 [
@@ -135,7 +153,9 @@ class CourseIndex:
 
     def _remember(self, key: str, course_id: int, candidate: Candidate) -> None:
         self.entries[key] = (course_id, candidate)
-        self.exact[candidate.title.text].add(key)
+        for organisation in candidate.organisations or ("",):
+            self.exact[(candidate.title.text, organisation)].add(key)
+        self.exact_any[candidate.title.text].add(key)
         if candidate.title.head:
             self.heads[candidate.title.head].add(key)
         self.course_listings[course_id].add(key)
@@ -146,14 +166,19 @@ class CourseIndex:
         if previous is not None:
             old_course, old_candidate = previous
             self.course_listings[old_course].discard(key)
-            self.exact[old_candidate.title.text].discard(key)
+            for organisation in old_candidate.organisations or ("",):
+                self.exact[(old_candidate.title.text, organisation)].discard(key)
+            self.exact_any[old_candidate.title.text].discard(key)
             self.heads[old_candidate.title.head].discard(key)
-            if old_candidate.title.tokens != candidate.title.tokens and key in self.in_lsh:
+            if (
+                signature_tokens(old_candidate) != signature_tokens(candidate)
+                and key in self.in_lsh
+            ):
                 self.lsh.remove(key)
                 self.in_lsh.discard(key)
         self._remember(key, course_id, candidate)
         if candidate.title.tokens and key not in self.in_lsh:
-            self.lsh.insert(key, _minhash(candidate.title.tokens), check_duplication=False)
+            self.lsh.insert(key, _minhash(signature_tokens(candidate)), check_duplication=False)
             self.in_lsh.add(key)
 
     def rename_courses(self, ids: dict[int, int]) -> None:
@@ -175,11 +200,15 @@ class CourseIndex:
         if target and target in self.entries:
             return LinkDecision(self.entries[target][0], "override", None)
         title = candidate.title
-        keys = set(self.exact.get(title.text, ())) | set(self.heads.get(title.text, ()))
-        if title.head:
-            keys |= self.exact.get(title.head, set())
-        if candidate.title.tokens:
-            keys.update(self.lsh.query(_minhash(candidate.title.tokens)))
+        keys = set(self.heads.get(title.text, ()))
+        for text in (title.text, title.head) if title.head else (title.text,):
+            if candidate.organisations:
+                for organisation in (*candidate.organisations, ""):
+                    keys |= self.exact.get((text, organisation), set())
+            else:
+                keys |= self.exact_any.get(text, set())
+        if title.tokens:
+            keys.update(self.lsh.query(_minhash(signature_tokens(candidate))))
         keys.discard(key)
         best: tuple[Match, int] | None = None
         for other in keys:

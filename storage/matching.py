@@ -175,6 +175,7 @@ def organisation_key(name: str) -> str:
     return _aliases().get(plain, plain)
 
 
+@lru_cache(maxsize=65536)
 def organisations_agree(a: frozenset[str], b: frozenset[str]) -> bool | None:
     """True when they share an organisation, False when they clearly differ, None if unknown."""
     if not a or not b:
