@@ -32,6 +32,8 @@ from crawlers.structured import (
     url_of,
 )
 
+SITEMAP_URL = re.compile(r"sitemap|\.xml(\.gz)?($|\?)", re.I)
+
 
 class CourseSitemapSpider(MoissonSpider):
     """Configure ``sitemap_urls`` and ``course_url_rules``; override the hooks you need."""
@@ -131,7 +133,9 @@ class CourseSitemapSpider(MoissonSpider):
         return item
 
     def callback_for_url(self, url: str):
-        return self.parse_course if self.is_course_url(url) else self.parse_sitemap
+        if url in self.sitemap_urls or SITEMAP_URL.search(url) or not self.is_course_url(url):
+            return self.parse_sitemap
+        return self.parse_course
 
 
 def schema_course_fields(node: dict[str, Any]) -> dict[str, Any]:
