@@ -42,7 +42,15 @@ def _crawl(args, names: list[str], replay: bool) -> int:
     url = database_url(args.db)
     engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
     engine.dispose()
+    extra = {}
+    for assignment in getattr(args, "set", None) or []:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            print(f"moisson: --set takes NAME=VALUE, not {assignment!r}", file=sys.stderr)
+            return EXIT_USAGE
+        extra[name] = value
     settings = project_settings(
+        **extra,
         MOISSON_DATABASE_URL=url,
         MOISSON_REPLAY=replay or None,
         MOISSON_RECORDINGS_DIR=str(args.recordings) if args.recordings else None,
@@ -121,6 +129,72 @@ def cmd_stats(args) -> int:
         )
         for name, count in stats["by_platform"].items():
             print(f"  {name:<20} {count}")
+    return EXIT_OK
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def cmd_runs(args) -> int:
+    from storage.queries import recent_runs
+
+    runs = recent_runs(_engine(args), limit=args.limit, spider=args.spider)
+    if args.json:
+        print(json.dumps({"runs": runs}, ensure_ascii=False, default=_jsonable))
+        return EXIT_OK
+    print(
+        f"{'run':>5} {'spider':<20} {'started (UTC)':<17} {'finish':<22} {'stored':>6} "
+        f"{'new':>5} {'chg':>4} {'err':>4}  health"
+    )
+    for run in runs:
+        health = {True: "healthy", False: "UNHEALTHY", None: "unknown (unfinished?)"}[
+            run["healthy"]
+        ]
+        reasons = "; ".join(run["health_reasons"] or [])
+        started = run["started_at"].strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{run['id']:>5} {run['spider']:<20} {started:<17} "
+            f"{run['finish_reason'] or '-':<22} {run['items_stored']:>6} "
+            f"{run['listings_new']:>5} {run['listings_changed']:>4} {run['errors']:>4}  "
+            f"{health}{': ' + reasons if reasons else ''}"
+        )
+    return EXIT_OK
+
+
+def cmd_history(args) -> int:
+    from storage.queries import find_listing, listing_history
+
+    engine = _engine(args)
+    listing = find_listing(engine, args.listing)
+    if listing is None:
+        print(
+            f"moisson history: no listing {args.listing!r} (give an id or platform:external_id)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    changes = listing_history(engine, listing["id"])
+    if args.json:
+        print(
+            json.dumps(
+                {"listing": listing, "changes": changes}, ensure_ascii=False, default=_jsonable
+            )
+        )
+        return EXIT_OK
+    print(f"{listing['platform']}:{listing['external_id']}  {listing['title']}\n{listing['url']}")
+    print(
+        f"first seen {listing['first_seen']:%Y-%m-%d}, last seen {listing['last_seen']:%Y-%m-%d}"
+        + (
+            f", missing since {listing['missing_since']:%Y-%m-%d} ({listing['missing_runs']} runs)"
+            if listing["missing_since"]
+            else ""
+        )
+        + (", hidden" if listing["hidden"] else "")
+        + f"; course {listing['course_id']} ({listing['link_method']})"
+    )
+    for change in changes:
+        what = "first seen" if change["old_hash"] is None else ", ".join(change["changed_fields"])
+        print(f"  {change['changed_at']:%Y-%m-%d %H:%M}  run {change['crawl_run_id']}  {what}")
     return EXIT_OK
 
 
@@ -206,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
         p.add_argument("--reference-time", help="the crawl's 'now', ISO with offset (tests)")
         p.add_argument("--log-level", default="WARNING")
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="NAME=VALUE",
+            help="override a Scrapy or Moisson setting for this run (repeatable)",
+        )
 
     crawl = with_db(sub.add_parser("crawl", help="crawl platforms into the catalogue"))
     crawl.add_argument("spiders", nargs="*")
@@ -221,6 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats = with_db(sub.add_parser("stats", help="counts of the catalogue"))
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+
+    runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
+    runs.add_argument("--json", action="store_true")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--spider")
+    runs.set_defaults(func=cmd_runs)
+
+    history = with_db(sub.add_parser("history", help="a listing's recorded changes"))
+    history.add_argument("listing", help="listing id or platform:external_id")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(func=cmd_history)
 
     dbp = with_db(sub.add_parser("db", help="schema migrations"))
     dbp.add_argument("action", choices=["upgrade", "downgrade", "current"])

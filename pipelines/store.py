@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 
+from crawlers import health
 from pipelines.common import Pipeline, dropped_by_reason, reference_time
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
@@ -87,13 +88,40 @@ class CatalogueStorePipeline(Pipeline):
             return
         stats = self.crawler.stats.get_stats()
         errors = stats.get("log_count/ERROR", 0)
+        stored = self.counts.new + self.counts.changed + self.counts.unchanged
+        verdict = health.evaluate(
+            reason,
+            stored,
+            errors,
+            self.writer.previous_healthy_items(spider.name, self.run_id),
+            self.crawler.settings,
+        )
+        if verdict.healthy:
+            missing, hidden = self.writer.mark_missing(
+                self.run_id,
+                self.platform_id,
+                self.seen_at,
+                self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
+            )
+            self.crawler.stats.set_value("moisson/listings/missing", missing)
+            self.crawler.stats.set_value("moisson/listings/hidden", hidden)
+        else:
+            logger.warning(
+                "run %s of %s is not healthy, nothing marked missing: %s",
+                self.run_id,
+                spider.name,
+                "; ".join(verdict.reasons),
+            )
+        self.crawler.stats.set_value("moisson/healthy", verdict.healthy)
         summary = RunSummary(
             finish_reason=reason,
             finished_at=datetime.now(UTC),
             items_scraped=stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0),
             errors=errors,
             dropped_by_reason=dropped_by_reason(stats),
-            stats=stats,
+            stats=self.crawler.stats.get_stats(),
+            healthy=verdict.healthy,
+            health_reasons=verdict.reasons,
         )
         self.writer.finish_run(self.run_id, summary, self.counts)
         self.engine.dispose()

@@ -76,6 +76,21 @@ def test_demo_builds_the_default_catalogue_offline(tmp_path, clean_env):
 
     again = moisson("demo", cwd=tmp_path, env=clean_env)
     assert again.returncode == 0, again.stderr
+
+    runs = json.loads(moisson("runs", "--json", cwd=tmp_path, env=clean_env).stdout)["runs"]
+    assert [r["healthy"] for r in runs] == [True, True]
+    assert runs[0]["listings_unchanged"] == runs[1]["listings_new"] == counts["listings"]
+    table = moisson("runs", cwd=tmp_path, env=clean_env).stdout
+    assert "healthy" in table and "fun_mooc" in table
+    history = moisson("history", "fun_mooc:1024", cwd=tmp_path, env=clean_env)
+    assert history.returncode == 0, history.stderr
+    assert "Python 3" in history.stdout and "first seen" in history.stdout
+    as_json = json.loads(
+        moisson("history", "fun_mooc:1024", "--json", cwd=tmp_path, env=clean_env).stdout
+    )
+    assert as_json["listing"]["course_id"] and len(as_json["changes"]) == 1
+    unknown = moisson("history", "fun_mooc:nope", cwd=tmp_path, env=clean_env)
+    assert unknown.returncode == 2 and "no listing" in unknown.stderr
     assert json.loads(moisson("stats", "--json", cwd=tmp_path, env=clean_env).stdout) == {
         **counts,
         "crawl_runs": 2 * counts["crawl_runs"],
