@@ -1,4 +1,4 @@
-"""``moisson``: crawl, demo, db, stats, parse.
+"""``moisson``: crawl, demo, db, stats, parse, new-spider, record.
 
 Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
 configuration error (an unknown spider, an unreachable database).
@@ -233,6 +233,37 @@ def cmd_parse(args) -> int:
     return EXIT_OK
 
 
+def cmd_new_spider(args) -> int:
+    from moisson.scaffold import ScaffoldError, new_spider
+
+    root = Path(args.root) if args.root else Path(__file__).resolve().parent.parent
+    try:
+        written = new_spider(root, args.name, args.url, args.base)
+    except ScaffoldError as exc:
+        print(f"moisson new-spider: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: moisson record {args.name} URL, then real assertions (docs/ADD_A_PLATFORM.md)")
+    return EXIT_OK
+
+
+def cmd_record(args) -> int:
+    from crawlers.replay import DEFAULT_RECORDINGS
+    from moisson.crawl import project_settings
+    from moisson.record import RecordError, fetch, save_response
+
+    folder = Path(args.recordings or DEFAULT_RECORDINGS) / args.spider
+    try:
+        fetched = fetch(args.url, project_settings().get("USER_AGENT"))
+    except RecordError as exc:
+        print(f"moisson record: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    body = save_response(folder, fetched, name=args.name)
+    print(f"{fetched.status} {fetched.url} -> {body} ({len(fetched.body)} bytes)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -294,6 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--normalise", action="store_true", help="apply the pipelines too")
     parse.add_argument("--reference-time")
     parse.set_defaults(func=cmd_parse)
+
+    new = sub.add_parser("new-spider", help="write a new platform's spider, test, recordings")
+    new.add_argument("name")
+    new.add_argument("url", help="the sitemap, API page or list page the spider starts from")
+    new.add_argument(
+        "--base", default="schema_org", choices=["richie", "schema_org", "json_api", "html"]
+    )
+    new.add_argument("--root", help="project root to write into (default: this project)")
+    new.set_defaults(func=cmd_new_spider)
+
+    record = sub.add_parser("record", help="save a live response into a spider's recordings")
+    record.add_argument("spider")
+    record.add_argument("url")
+    record.add_argument("--name", help="body file name (default: from the URL)")
+    record.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
+    record.set_defaults(func=cmd_record)
     return parser
 
 
