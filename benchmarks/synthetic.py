@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pipelines.records import CourseRecord, SessionRecord
+from storage.matching import fold, organisation_key
 
 OPENINGS = [
     "Introduction à",
@@ -159,6 +160,7 @@ class Generator:
         self.random = random.Random(seed)
         self.now = now or datetime(2026, 11, 15, tzinfo=UTC)
         self.next_id = 0
+        self.used: set[tuple[str, str]] = set()  # (folded title, organisation) already listed
 
     def _id(self) -> str:
         self.next_id += 1
@@ -217,6 +219,7 @@ class Generator:
         catalogue.entries.append((record, {"id": external_id, "synthetic": True}))
         key = (platform, external_id)
         catalogue.truth[key] = course_no
+        self.used.add((fold(title), organisation_key(organisation)))
         return key
 
     def variant(self, title: str) -> str:
@@ -242,14 +245,12 @@ class Generator:
         r = self.random
         catalogue = Catalogue()
         course_no = 0
-        used_titles: set[tuple[str, str]] = set()
         while len(catalogue.entries) < listings:
             course_no += 1
             title = self.title()
             canonical, aliases = r.choice(ORGANISATIONS)
-            if (title, canonical) in used_titles:
-                title = f"{title} {course_no}"  # keep base courses distinct
-            used_titles.add((title, canonical))
+            if (fold(title), organisation_key(canonical)) in self.used:
+                title = f"{title} {100000 + course_no}"  # distinct, and not a year
             level = r.choice(LEVELS)
             platform = r.choice(PLATFORMS)[0]
             first = self.listing(platform, title, canonical, level, course_no, catalogue)
@@ -272,7 +273,12 @@ class Generator:
                         platform, f"{title} – partie 2", canonical, level, course_no, catalogue
                     )
                 elif kind == 1:  # same title, another organisation
-                    other_org = r.choice([o for o, _ in ORGANISATIONS if o != canonical])
+                    free = [
+                        o
+                        for o, _ in ORGANISATIONS
+                        if (fold(title), organisation_key(o)) not in self.used
+                    ]
+                    other_org = r.choice(free)
                     second = self.listing(
                         r.choice(PLATFORMS)[0], title, other_org, level, course_no, catalogue
                     )

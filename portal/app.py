@@ -58,7 +58,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
-    app.state.clock = clock
+    app.state.clock = lambda: clock().astimezone(UTC)
     app.state.cache = MinuteCache(cache_size)
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -9,6 +9,7 @@ from storage.models import (
     Course,
     CrawlRun,
     Listing,
+    ListingChange,
     Organisation,
     Platform,
     Session,
@@ -37,10 +38,80 @@ def catalogue_stats(engine: Engine) -> dict:
         }
 
 
-def recent_runs(engine: Engine, limit: int = 20) -> list[dict]:
+RUN_FIELDS = (
+    "id",
+    "spider",
+    "replay",
+    "started_at",
+    "finished_at",
+    "finish_reason",
+    "items_scraped",
+    "items_stored",
+    "items_dropped",
+    "dropped_by_reason",
+    "listings_new",
+    "listings_changed",
+    "listings_unchanged",
+    "errors",
+    "healthy",
+    "health_reasons",
+)
+
+
+def recent_runs(engine: Engine, limit: int = 20, spider: str | None = None) -> list[dict]:
+    """The newest crawl runs first, with their health."""
+    query = select(*(getattr(CrawlRun, name) for name in RUN_FIELDS))
+    if spider:
+        query = query.where(CrawlRun.spider == spider)
     with engine.connect() as conn:
-        rows = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)).all()
-    return [dict(row._mapping["CrawlRun"].__dict__) for row in rows]
+        rows = conn.execute(query.order_by(CrawlRun.id.desc()).limit(limit)).all()
+    return [dict(row._mapping) for row in rows]
+
+
+def find_listing(engine: Engine, reference: str) -> dict | None:
+    """A listing by its id, or by ``platform:external_id``."""
+    query = select(
+        Listing.id,
+        Platform.name.label("platform"),
+        Listing.external_id,
+        Listing.title,
+        Listing.url,
+        Listing.first_seen,
+        Listing.last_seen,
+        Listing.missing_since,
+        Listing.missing_runs,
+        Listing.hidden,
+        Listing.course_id,
+        Listing.link_method,
+        Listing.link_score,
+    ).join(Platform, Platform.id == Listing.platform_id)
+    platform, sep, external_id = reference.partition(":")
+    if sep:
+        query = query.where(Platform.name == platform, Listing.external_id == external_id)
+    elif reference.isdigit():
+        query = query.where(Listing.id == int(reference))
+    else:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def listing_history(engine: Engine, listing_id: int) -> list[dict]:
+    """Every recorded change of a listing, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ListingChange.changed_at,
+                ListingChange.crawl_run_id,
+                ListingChange.old_hash,
+                ListingChange.new_hash,
+                ListingChange.changed_fields,
+            )
+            .where(ListingChange.listing_id == listing_id)
+            .order_by(ListingChange.id)
+        ).all()
+    return [dict(row._mapping) for row in rows]
 
 
 # -- the portal's lists ----------------------------------------------------------------------
@@ -115,7 +186,7 @@ def list_organisations(
     engine: Engine, name: str | None = None, page: int = 1, per_page: int = 50
 ) -> tuple[int, list[dict]]:
     """Organisations with visible courses, most courses first; ``name`` is a substring."""
-    from storage.catalogue import normalised_name
+    from storage.matching import organisation_key_plain
 
     count = func.count(course_organisation.c.course_id).label("courses")
     stmt = (
@@ -125,7 +196,7 @@ def list_organisations(
         .group_by(Organisation.id, Organisation.name)
     )
     if name is not None:
-        key = normalised_name(name)
+        key = organisation_key_plain(name)  # as organisation.normalised_name is written
         if not key:  # punctuation alone names nothing
             return 0, []
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

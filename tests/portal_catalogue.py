@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, insert, select, text, update
 from pipelines.records import CourseRecord, SessionRecord
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
-from storage.models import Course, Listing, Topic, course_topic
+from storage.models import Listing, Platform, Topic, course_topic
 from storage.readonly import open_readonly
 from tests.conftest import PG_ENV, REFERENCE_TIME, ROOT
 
@@ -213,28 +213,36 @@ def _add_extras(url: str) -> dict[str, int]:
         )
         fun = dict(
             conn.execute(
-                select(Course.title, Course.id).where(
-                    Course.title.in_(
+                select(Listing.title, Listing.course_id)
+                .join(Platform, Platform.id == Listing.platform_id)
+                .where(
+                    Platform.name == "fun_mooc",
+                    Listing.title.in_(
                         [
                             "Introduction à l'intelligence artificielle",
                             "Introduction à la statistique avec R",
                         ]
                     ),
-                    Course.id.not_in(ids.values()),
                 )
             ).all()
         )
-        # deduplication's work, done by hand: the two listings join FUN-MOOC's courses
+        # the same course on two platforms: where the matcher has not linked them, link
+        # them by hand as a maintainer's override would, and recompute the courses
+        touched = set()
         for external_id, title in (
             ("oc-ia-hidden", "Introduction à l'intelligence artificielle"),
             ("oc-stat-r", "Introduction à la statistique avec R"),
         ):
-            conn.execute(
-                update(Listing)
-                .where(Listing.external_id == external_id)
-                .values(course_id=fun[title])
-            )
-            ids[external_id] = fun[title]
+            if ids[external_id] != fun[title]:
+                touched |= {ids[external_id], fun[title]}
+                conn.execute(
+                    update(Listing)
+                    .where(Listing.external_id == external_id)
+                    .values(course_id=fun[title], link_method="override")
+                )
+                ids[external_id] = fun[title]
+        if touched:
+            writer.refresh_courses(conn, touched, NOW)
         conn.execute(
             update(Listing)
             .where(Listing.external_id.in_(["oc-hidden", "oc-ia-hidden"]))
