@@ -43,7 +43,7 @@ def build_catalogue(url: str, size: int) -> None:
     ensure_schema(engine)
     with engine.connect() as conn:
         existing = conn.execute(select(func.count(Course.id))).scalar_one()
-    if existing >= size:
+    if existing >= size * 0.99:  # linkage may join a few of the generator's near misses
         print(f"reusing the catalogue at {url} ({existing} courses)")
         engine.dispose()
         return
