@@ -1,7 +1,8 @@
-"""``moisson``: crawl, demo, db, stats, parse.
+"""``moisson``: crawl, demo, db, stats, parse, normalise.
 
 Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
-configuration error (an unknown spider, an unreachable database).
+configuration error (an unknown spider, an unreachable database), 3 when ``normalise``
+did not understand its text.
 """
 
 from __future__ import annotations
@@ -159,6 +160,21 @@ def cmd_parse(args) -> int:
     return EXIT_OK
 
 
+def cmd_normalise(args) -> int:
+    from datetime import date
+
+    from moisson.normalise import exit_status, normalise_text
+
+    try:
+        today = date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"moisson normalise: --today must be YYYY-MM-DD, not {args.today!r}", file=sys.stderr)
+        return EXIT_USAGE
+    result = normalise_text(args.field, args.text, today, args.platform)
+    print(json.dumps(result, ensure_ascii=False))
+    return exit_status(result)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--normalise", action="store_true", help="apply the pipelines too")
     parse.add_argument("--reference-time")
     parse.set_defaults(func=cmd_parse)
+
+    from moisson.normalise import FIELDS
+
+    norm = sub.add_parser("normalise", help="one normaliser on one text, as JSON")
+    norm.add_argument("field", choices=FIELDS)
+    norm.add_argument("text")
+    norm.add_argument("--today", help="reference date YYYY-MM-DD (default: today in Paris)")
+    norm.add_argument("--platform", help="the platform whose scale the text uses (edx, …)")
+    norm.set_defaults(func=cmd_normalise)
     return parser
 
 

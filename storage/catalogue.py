@@ -28,6 +28,7 @@ from storage.models import (
     Session,
     course_organisation,
 )
+from storage.topics import link_topics
 
 CHUNK = 500
 # CourseRecord fields copied onto the course as they are.
@@ -273,6 +274,7 @@ class CatalogueWriter:
         if sessions:
             conn.execute(insert(Session), sessions)
         self._link_organisations(conn, to_write, course_ids)
+        link_topics(conn, to_write, course_ids)
 
     def _upsert_courses(self, conn, to_write, seen_at) -> list[int]:
         """One course per new listing; a changed listing refreshes its course."""
