@@ -33,7 +33,7 @@ def normalise_text(
     if field == "duration":
         return parse_duration(text, platform).as_json()
     if field == "effort":
-        return parse_effort(text).as_json()
+        return parse_effort(text, platform=platform).as_json()
     if field == "level":
         return parse_level(text, platform).as_json()
     if field == "topics":

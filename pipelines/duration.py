@@ -24,7 +24,7 @@ class DurationEffortPipeline(Pipeline):
                 self.inc("normalise/duration/unparsed")
             weeks, hours = duration.weeks, duration.hours
         if _stated(item.get("effort")):
-            effort = parse_effort(item["effort"], weeks)
+            effort = parse_effort(item["effort"], weeks, item.get("platform"))
             if effort.unparsed:
                 self.inc("normalise/effort/unparsed")
             elif effort.hours_per_week is None:

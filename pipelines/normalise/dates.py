@@ -84,7 +84,7 @@ def _patterns() -> dict[str, re.Pattern]:
     weekdays = _alternation(data["weekdays"])
     day = r"(?P<day>1er|1re|premier|[0-3]?\d)"
     time = (
-        r"(?:\s*(?:a|,|\()?\s*(?P<hour>[0-2]?\d)\s*(?:h|:)\s*(?P<minute>[0-5]\d)?"
+        r"(?:[\s,(]*(?:a\s+)?(?P<hour>[0-2]?\d)\s*(?:h|:)\s*(?P<minute>[0-5]\d)?(?![\d])"
         r"(?:\s*(?:heure de paris|heure francaise|\(?utc\)?))?\)?)?"
     )
     return {
@@ -92,6 +92,9 @@ def _patterns() -> dict[str, re.Pattern]:
             r"(?<!\d)(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
             r"(?:[t ](?P<hour>\d{2}):(?P<minute>\d{2})(?::\d{2}(?:\.\d+)?)?"
             r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?)?(?!\d)"
+        ),
+        "ymd": re.compile(
+            r"(?<![\d/])(?P<year>(?:19|20)\d{2})/(?P<month>[01]\d)/(?P<day>[0-3]\d)(?![\d/])"
         ),
         "compact": re.compile(
             r"(?<!\d)(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})(?!\d)"
@@ -102,7 +105,7 @@ def _patterns() -> dict[str, re.Pattern]:
         ),
         "my": re.compile(r"(?<![\d/.])(?P<month>[01]?\d)/(?P<year>(?:19|20)\d{2})(?![\d/])"),
         "text": re.compile(
-            rf"(?<![a-z0-9])(?:(?:{weekdays})\.?,?\s+)?(?:{day}(?:er|re)?\s+)?"
+            rf"(?<![a-z0-9])(?:(?:{weekdays})\.?,?\s+)?(?:{day}(?:er|re)?\s+|(?P<mid>mi-?\s*))?"
             rf"(?P<month>{months})(?![a-z])\.?(?:,?\s+(?P<year>(?:19|20)\d{{2}})(?!\d))?" + time
         ),
         "english": re.compile(
@@ -110,16 +113,24 @@ def _patterns() -> dict[str, re.Pattern]:
             rf"(?!\d)(?:,?\s+(?P<year>(?:19|20)\d{{2}})(?!\d))?"
         ),
         "bare_day": re.compile(
-            rf"(?<![\d/.])(?P<day>1er|1re|[0-3]?\d)\s*(?:au|-|a|et)\s*(?=(?:1er|[0-3]?\d)\s+(?:{months}))"
+            rf"(?<![\d/.])(?P<day>1er|1re|[0-3]?\d)\s*(?:au|-|a|et(?: le)?)\s*"
+            rf"(?=(?:(?:{weekdays})\.?\s+)?(?:1er|[0-3]?\d)\s+(?:{months}))"
         ),
         "connector": re.compile(
-            r"^\s*(?:,\s*)?(?:au|-|a|jusqu'au|jusqu'a|to|until|through|et le)\s*$"
+            r"^\s*(?:,\s*)?(?:\(?(?:au |le )?(?:matin|soir|midi)\)?\s*)?"
+            r"(?:au|-|a|jusqu'au|jusqu'a|to|until|through|et le|et)\s*$"
         ),
         "enrolment": _word_regex(data["enrolment_words"]),
+        "enrol_in": re.compile(
+            rf"((?<![a-z])(?:{_alternation(data['enrolment_words'])})[a-z]*)\s+"
+            rf"(?:aux?|a la|a l'|en|pour|to|for)\s*(?:{_alternation(data['course_words'])})[a-z]*"
+        ),
         "course": _word_regex(data["course_words"]),
         "start": _word_regex(data["start_words"]),
+        "weak": _word_regex(data["weak_start_words"]),
         "end": _word_regex(data["end_words"]),
         "past": _word_regex(data["past_words"]),
+        "not_session": _word_regex(data["not_session_words"]),
         "relative": _word_regex(data["relative_words"]),
     }
 
@@ -153,7 +164,7 @@ def _scan(text: str) -> list[_Mention]:
     patterns = _patterns()
     abbreviations = _data()["month_abbreviations"]
     found: list[_Mention] = []
-    for kind in ("iso", "compact", "dmy", "my", "text", "english", "bare_day"):
+    for kind in ("iso", "ymd", "compact", "dmy", "my", "text", "english", "bare_day"):
         for m in patterns[kind].finditer(text):
             groups = m.groupdict()
             mention = _Mention(m.start(), m.end())
@@ -173,7 +184,7 @@ def _scan(text: str) -> list[_Mention]:
             year = groups.get("year")
             if year:
                 mention.year = int(year) + (2000 if len(year) == 2 else 0)
-            mention.day = _day_number(groups.get("day"))
+            mention.day = 15 if groups.get("mid") is not None else _day_number(groups.get("day"))
             if groups.get("hour") is not None and kind != "english":
                 hour = int(groups["hour"])
                 if hour <= 23:
@@ -289,11 +300,15 @@ def _parse(folded: str, today: date) -> Dates:
     slots: dict[str, date | datetime] = {}
     role = "course"
     previous_stop = 0
-    invalid = False
+    invalid = ignored = False
     for first, second in units:
         context = folded[previous_stop : first.begin]
         previous_stop = (second or first).stop
-        said = _last_keyword(context, ("enrolment", "course"))
+        if _last_keyword(context[-30:], ("not_session",)):
+            ignored = True
+            continue  # "Mis à jour le 2 octobre 2024" dates the page, not a session
+        # "Inscriptions aux cours": the course is what one enrols in, the role stays.
+        said = _last_keyword(patterns["enrol_in"].sub(r"\1", context), ("enrolment", "course"))
         if said is not None:
             role = said
         if second is not None:
@@ -318,7 +333,7 @@ def _parse(folded: str, today: date) -> Dates:
                 continue
             pair = (("start", first), ("end", second))
         else:
-            which = _last_keyword(context, ("start", "end"))
+            which = _last_keyword(context, ("start", "end")) or _last_keyword(context, ("weak",))
             position = (
                 "end" if which == "end" or (which is None and role == "enrolment") else "start"
             )
@@ -335,7 +350,9 @@ def _parse(folded: str, today: date) -> Dates:
     if not slots:
         if pace:
             return Dates(pace=pace)
-        return Dates(unparsed="invalid date" if invalid else "no date found")
+        if invalid:
+            return Dates(unparsed="invalid date")
+        return Dates(unparsed="not a session date" if ignored else "no date found")
     for begin, finish in (("start", "end"), ("enrolment_start", "enrolment_end")):
         if begin in slots and finish in slots and _as_day(slots[finish]) < _as_day(slots[begin]):
             return Dates(unparsed="end before start")

@@ -69,7 +69,8 @@ def _patterns() -> dict[str, re.Pattern]:
         ),
         "amount": re.compile(rf"(?<![\w.,]){amount}\s*(?P<unit>{units})(?![a-z])\.?"),
         "per": re.compile(
-            rf"^\s*(?:(?:par|per|a la|/|an?|each|every|chaque)\s*(?P<period>{periods})"
+            rf"^(?:\s+d(?:e |')\s*[a-z]+)?"  # "6 heures de cours par semaine"
+            rf"\s*(?:(?:par|per|a la|/|an?|each|every|chaque)\s*(?P<period>{periods})"
             rf"|(?P<adjective>{periods}))(?![a-z])"
         ),
         "bare": re.compile(rf"^\s*{amount}\s*$"),
@@ -127,8 +128,8 @@ def _duration_cached(folded: str, platform: str | None) -> Duration:
     if bare:
         unit = load_data("durations.json")["platform_units"].get(platform or "")
         low, high = to_number(bare.group("low")), to_number(bare.group("high") or bare.group("low"))
-        if unit == "weeks" and low is not None and high is not None:
-            return Duration(weeks=_ordered(low, high))
+        if low is not None and high is not None and unit in ("weeks", "hours"):
+            return Duration(**{unit: _ordered(low, high)})
         return Duration(unparsed="number without a unit")
     weeks = hours = None
     for low, high, kind, per in _amounts(folded):
@@ -143,15 +144,22 @@ def _duration_cached(folded: str, platform: str | None) -> Duration:
     return Duration(weeks=weeks, hours=hours)
 
 
-def parse_effort(text, weeks: Range | None = None) -> Effort:
+def parse_effort(text, weeks: Range | None = None, platform: str | None = None) -> Effort:
     """Hours per week stated by ``text``, or derived from a total over ``weeks``."""
     if text is None or not str(text).strip():
         return Effort(unparsed="empty")
-    return _effort_cached(fold(str(text))[:300], weeks)
+    return _effort_cached(fold(str(text))[:300], weeks, platform)
 
 
 @lru_cache(maxsize=16384)
-def _effort_cached(folded: str, weeks: Range | None) -> Effort:
+def _effort_cached(folded: str, weeks: Range | None, platform: str | None) -> Effort:
+    bare = _patterns()["bare"].match(folded)
+    if bare:
+        unit = load_data("durations.json")["platform_effort_units"].get(platform or "")
+        low, high = to_number(bare.group("low")), to_number(bare.group("high") or bare.group("low"))
+        if unit == "hours_per_week" and low is not None and high is not None:
+            return Effort(hours_per_week=_ordered(low, high))
+        return Effort(unparsed="number without a unit")
     total = None
     for low, high, kind, per in _amounts(folded):
         if kind != "hours":

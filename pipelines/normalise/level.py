@@ -66,15 +66,15 @@ def parse_level(text, platform: str | None = None) -> Level:
 def _level_cached(folded: str, platform: str | None) -> Level:
     data = load_data("levels.json")
     patterns = _patterns()
-    label = patterns["noise"].sub("", patterns["prefix"].sub("", folded)).strip(" .:")
+    whole = patterns["noise"].sub("", folded).strip(" .:")
+    label = patterns["prefix"].sub("", whole)
     scales = data["scales"]
-    for scale in [platform] if platform in scales else []:
-        if label in scales[scale]:
-            value = scales[scale][label]
-            return Level(level=value) if value else Level(unparsed="level not stated")
-    for scale in scales.values():  # an unknown platform may still use a known scale
-        if label in scale and not label.isdigit():  # codes mean something only on their scale
-            value = scale[label]
+    own = [scales[platform]] if platform in scales else []
+    for scale, candidate in [(s, c) for s in own for c in (whole, label)] + [
+        (s, c) for s in scales.values() for c in (whole, label) if not c.isdigit()
+    ]:  # the platform's scale first; codes mean something only on their own scale
+        if candidate in scale:
+            value = scale[candidate]
             return Level(level=value) if value else Level(unparsed="level not stated")
     found = {data["words"][m.group(1)] for m in patterns["words"].finditer(label)}
     if not found:

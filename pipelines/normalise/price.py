@@ -79,6 +79,7 @@ def _patterns() -> dict:
         "bare": re.compile(rf"^\s*(?P<n>{number})\s*$"),
         "certificate": words,
         "diploma_code": re.compile(data["diploma_codes"]),
+        "negation": re.compile(r"(?<![a-z])(?:" + _alternation(data["negations"]) + r")(?![a-z])"),
     }
 
 
@@ -160,12 +161,20 @@ def _certificate_cached(folded: str) -> Certificate:
     ]
     # The most specific phrase speaks: "certificat de réussite" is an attestation even
     # though "certificat" alone is a certificate.
-    found = [
-        kind
+    specific = [
+        (start, kind)
         for start, end, kind in spans
         if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _k in spans)
     ]
+    # "ne vaut pas diplôme", "sans certificat": a negated kind is not offered.
+    found = [
+        kind
+        for start, kind in specific
+        if not patterns["negation"].search(folded[max(0, start - 25) : start])
+    ]
     if not found:
+        if specific:
+            return Certificate(certificate="none")
         return Certificate(unparsed="no certificate stated")
     return Certificate(certificate=max(found, key=_STRENGTH.__getitem__))
 

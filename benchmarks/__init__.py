@@ -1,0 +1,1 @@
+"""Measurements of Moisson's normalisers: accuracy on the labelled corpus, date throughput."""
