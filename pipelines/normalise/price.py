@@ -10,6 +10,7 @@ structured offers (FUN-MOOC) are read by ``price_from_offers``. Wordings are dat
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,8 +98,8 @@ def parse_price(text, platform: str | None = None) -> Price:
     if isinstance(text, bool):
         return Price(unparsed="not a price")
     if isinstance(text, int | float):
-        if text < 0:
-            return Price(unparsed="negative price")
+        if not math.isfinite(text) or text < 0:
+            return Price(unparsed="not a price")
         return Price(free=text == 0, amount=float(text))
     return _price_cached(fold(str(text))[:300])
 
