@@ -88,4 +88,6 @@ def infer_level(title: str | None, description: str | None) -> Level:
     found = {level for level, cue in _patterns()["cues"].items() if cue.search(text)}
     if not found:
         return Level(unparsed="no audience stated")
+    if found - {"debutant"}:  # a stated prerequisite outweighs "Introduction à"
+        found.discard("debutant")
     return Level(level=_combine(found))
