@@ -84,7 +84,7 @@ class LanguagePipeline(Pipeline):
                     )
                 item["language"] = TARGET
                 return item
-            self.inc("moisson/language/undetected")
+            self.inc("normalise/language/unparsed")
         spider = getattr(self.crawler, "spider", None)
         default = getattr(spider, "default_language", None)
         if default:

@@ -89,3 +89,28 @@ def test_unknown_field_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["normalise", "colour", "bleu"])
     assert exc.value.code == 2
+
+
+def test_parse_normalise_shows_the_normalised_fields():
+    from moisson.parse import parse_saved_response
+    from tests.conftest import RECORDINGS, REFERENCE_TIME
+
+    lines = parse_saved_response(
+        "fun_mooc",
+        RECORDINGS / "fun_mooc" / "courses-0.json",
+        "https://www.fun-mooc.fr/api/v1.0/courses/?limit=10&offset=0",
+        normalise_items=True,
+        reference_time=REFERENCE_TIME,
+    )
+    first = json.loads(lines[0])
+    assert first["title"] == "Introduction à l'intelligence artificielle"
+    assert (first["duration_text"], first["duration_weeks_min"]) == ("7 semaines", 7.0)
+    assert (first["effort_text"], first["effort_hours_per_week_max"]) == ("21 heures", 3.0)
+    # One saved page has category ids only (names come from /categories/): rules on the text.
+    assert first["categories"] == ["118", "121"]
+    assert first["topics"] == ["informatique", "data-ia"]
+    assert (first["level"], first["free"], first["certificate"]) == (
+        "debutant",
+        True,
+        "certificate",
+    )

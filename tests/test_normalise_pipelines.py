@@ -172,7 +172,7 @@ def test_language_detected_when_nothing_is_stated(crawler):
         )
     short = run(crawler, item(title="Zzz"), LanguagePipeline)
     assert short["language"] == "fr"  # the spider's default
-    assert stat(crawler, "moisson/language/undetected") == 1
+    assert stat(crawler, "normalise/language/unparsed") == 1
 
 
 def test_topics_reach_the_catalogue(db_url):
