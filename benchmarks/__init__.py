@@ -1,1 +1,1 @@
-"""Measurements of Moisson's normalisers: accuracy on the labelled corpus, date throughput."""
+"""Benchmarks: each prints its figures beside a baseline, as a ratio (see docs/BENCHMARKS.md)."""

@@ -56,6 +56,11 @@ MOISSON_REPLAY = False  # serve recorded responses instead of the network
 MOISSON_RECORDINGS_DIR = None  # None: crawlers/recordings
 MOISSON_REFERENCE_TIME = None  # ISO datetime of the crawl; None: the time the crawl starts
 MOISSON_STORE_BATCH_SIZE = 500
+# Health of a run (crawlers/health.py); only a healthy run marks unseen listings missing.
+MOISSON_HEALTH_MIN_ITEMS = 1
+MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS = 0.8
+MOISSON_HEALTH_MAX_ERRORS = 0
+MOISSON_HIDE_AFTER_MISSED_RUNS = 3
 
 # Replay settings applied on top of the above by moisson.crawl when MOISSON_REPLAY is on.
 REPLAY_OVERRIDES = {

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from scrapy import signals
 
+from crawlers import health
 from pipelines.common import Pipeline, dropped_by_reason, reference_time
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
@@ -28,7 +29,8 @@ class CatalogueStorePipeline(Pipeline):
         self.batch_size = settings.getint("MOISSON_STORE_BATCH_SIZE", 500)
         self.replay = settings.getbool("MOISSON_REPLAY")
         self.seen_at = reference_time(settings)
-        self.buffer: list = []
+        self.buffers: dict[str, list] = {}
+        self.platform_ids: dict[str, int] = {}
         self.counts = StoreCounts()
         self.run_id: int | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -38,48 +40,91 @@ class CatalogueStorePipeline(Pipeline):
         self.engine = make_engine(self.url)
         ensure_schema(self.engine)
         self.writer = CatalogueWriter(self.engine)
-        self.platform_id = self.writer.platform_id(
-            spider.platform,
-            label=getattr(spider, "platform_label", None) or spider.platform,
-            base_url=getattr(spider, "base_url", None),
-            spider=spider.name,
-        )
+        # A spider that reads several sites (schema_org) has no platform of its own.
+        self.platform_id = self.platform_for(spider.platform) if spider.platform else None
         self.run_id = self.writer.start_run(
             spider.name, self.platform_id, datetime.now(UTC), self.replay
         )
         self.crawler.stats.set_value("moisson/crawl_run_id", self.run_id)
 
+    def platform_for(self, name: str) -> int:
+        """The platform's id, registered on first sight with what the spider says of it."""
+        if name not in self.platform_ids:
+            spider = self.crawler.spider
+            info = spider.platform_info(name) if hasattr(spider, "platform_info") else {}
+            self.platform_ids[name] = self.writer.platform_id(
+                name,
+                label=info.get("label") or getattr(spider, "platform_label", None) or name,
+                base_url=info.get("base_url", getattr(spider, "base_url", None)),
+                spider=spider.name,
+            )
+        return self.platform_ids[name]
+
     def process_item(self, item, spider=None):
-        self.buffer.append((item["record"], item.get("raw")))
-        if len(self.buffer) >= self.batch_size:
+        buffer = self.buffers.setdefault(item["record"].platform, [])
+        buffer.append((item["record"], item.get("raw")))
+        if len(buffer) >= self.batch_size:
             self.flush()
         return item
 
     def flush(self) -> None:
-        if not self.buffer:
-            return
-        batch, self.buffer = self.buffer, []
-        counts = self.writer.store(self.run_id, self.platform_id, batch, self.seen_at)
-        self.counts.add(counts)
+        buffers, self.buffers = self.buffers, {}
+        for platform, batch in buffers.items():
+            if not batch:
+                continue
+            counts = self.writer.store(
+                self.run_id, self.platform_for(platform), batch, self.seen_at
+            )
+            self.counts.add(counts)
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
         self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)
         self.crawler.stats.set_value("moisson/listings/unchanged", self.counts.unchanged)
 
     def close_spider(self, spider=None):
         self.flush()
+        # maintainers' forced merges and splits win over whatever this run linked
+        moved = self.writer.apply_overrides(self.seen_at)
+        self.crawler.stats.set_value("moisson/links/overridden", moved)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
         stats = self.crawler.stats.get_stats()
         errors = stats.get("log_count/ERROR", 0)
+        stored = self.counts.new + self.counts.changed + self.counts.unchanged
+        verdict = health.evaluate(
+            reason,
+            stored,
+            errors,
+            self.writer.previous_healthy_items(spider.name, self.run_id),
+            self.crawler.settings,
+        )
+        if verdict.healthy:
+            missing, hidden = self.writer.mark_missing(
+                self.run_id,
+                self.platform_id,
+                self.seen_at,
+                self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
+            )
+            self.crawler.stats.set_value("moisson/listings/missing", missing)
+            self.crawler.stats.set_value("moisson/listings/hidden", hidden)
+        else:
+            logger.warning(
+                "run %s of %s is not healthy, nothing marked missing: %s",
+                self.run_id,
+                spider.name,
+                "; ".join(verdict.reasons),
+            )
+        self.crawler.stats.set_value("moisson/healthy", verdict.healthy)
         summary = RunSummary(
             finish_reason=reason,
             finished_at=datetime.now(UTC),
             items_scraped=stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0),
             errors=errors,
             dropped_by_reason=dropped_by_reason(stats),
-            stats=stats,
+            stats=self.crawler.stats.get_stats(),
+            healthy=verdict.healthy,
+            health_reasons=verdict.reasons,
         )
         self.writer.finish_run(self.run_id, summary, self.counts)
         self.engine.dispose()

@@ -2,8 +2,8 @@
 
 The taxonomy is a data file (``pipelines/data/topics.json``); every write batch upserts
 it (about thirty rows, one statement) so a renamed label or a new topic reaches the
-catalogue with the next crawl, without a migration. Links are replaced per course, like
-its organisations.
+catalogue with the next crawl, without a migration. A course's links are replaced by the
+topics of its listings' records, the first-seen listing's first, at most three.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from storage.models import Topic, course_topic
 
 CHUNK = 500
+MAX_TOPICS = 3
 
 
 def sync_taxonomy(conn: Connection) -> dict[str, int]:
@@ -36,20 +37,30 @@ def sync_taxonomy(conn: Connection) -> dict[str, int]:
     return ids
 
 
-def link_topics(conn: Connection, to_write, course_ids) -> None:
-    """Replace the topics of the written courses by their records' ``topics``."""
+def course_topic_slugs(records: list[dict]) -> list[str]:
+    """The topics of a course from its listings' records (JSON), first-seen listing first."""
+    slugs: list[str] = []
+    for record in records:
+        for slug in record.get("topics") or []:
+            if slug not in slugs:
+                slugs.append(slug)
+    return slugs[:MAX_TOPICS]
+
+
+def link_topics(conn: Connection, records_by_course: dict[int, list[dict]]) -> None:
+    """Replace the topics of these courses by those of their listings' records."""
+    if not records_by_course:
+        return
     ids = sync_taxonomy(conn)
-    unique_ids = list(set(course_ids))
-    for start in range(0, len(unique_ids), CHUNK):
-        chunk = unique_ids[start : start + CHUNK]
+    course_ids = sorted(records_by_course)
+    for start in range(0, len(course_ids), CHUNK):
+        chunk = course_ids[start : start + CHUNK]
         conn.execute(delete(course_topic).where(course_topic.c.course_id.in_(chunk)))
-    links = {
-        (course_id, ids[slug])
-        for (record, _hash, _row), course_id in zip(to_write, course_ids, strict=True)
-        for slug in record.topics
+    links = [
+        {"course_id": course_id, "topic_id": ids[slug]}
+        for course_id, records in records_by_course.items()
+        for slug in course_topic_slugs(records)
         if slug in ids
-    }
+    ]
     if links:
-        conn.execute(
-            insert(course_topic), [{"course_id": c, "topic_id": t} for c, t in sorted(links)]
-        )
+        conn.execute(insert(course_topic), links)
