@@ -28,6 +28,20 @@ def test_duration_examples(text, weeks, hours):
     assert parse_duration(text).as_json() == {"weeks": weeks, "hours": hours}
 
 
+@pytest.mark.parametrize(
+    ("text", "weeks", "hours"),
+    [("P6W", [6, 6], None), ("PT20H", None, [20, 20]), ("PT1H30M", None, [1.5, 1.5])],
+)
+def test_iso_8601_durations_of_schema_org(text, weeks, hours):
+    assert parse_duration(text).as_json() == {"weeks": weeks, "hours": hours}
+
+
+def test_iso_workload_is_a_total_effort():
+    assert parse_effort("PT3H").total_hours == (3.0, 3.0)
+    assert parse_effort("PT6H", (3.0, 3.0)).hours_per_week == (2.0, 2.0)
+    assert parse_duration("PT0H").unparsed and parse_duration("P").unparsed
+
+
 def test_a_bare_number_takes_the_platform_unit():
     assert parse_duration("4.0", "edx").weeks == (4.0, 4.0)
     assert parse_duration("697", "lheo").hours == (697.0, 697.0)
@@ -81,6 +95,7 @@ def _ordered(pair):
             r"( par semaine| par jour|/sem)?",
             fullmatch=True,
         ),
+        st.from_regex(r"P([0-9]{1,2}[YMWD]){0,3}(T([0-9]{1,2}[HMS]){0,3})?", fullmatch=True),
     ),
     st.one_of(st.none(), st.tuples(st.floats(0, 60), st.floats(0, 60)).map(sorted).map(tuple)),
 )

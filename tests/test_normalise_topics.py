@@ -36,6 +36,8 @@ def test_every_mapping_and_rule_names_known_topics():
 def test_categories_map_with_parents_first():
     found = topics_from_categories(["Intelligence artificielle"], "fun_mooc")
     assert found.topics == ["informatique", "data-ia"]
+    coursera = topics_from_categories(["computer-science"], "coursera")
+    assert coursera.topics == ["informatique"]
     edx = topics_from_categories(["Computer Science", "Unknown thing"], "edx")
     assert edx.topics == ["informatique"] and edx.unmapped == ("Unknown thing",)
 

@@ -74,7 +74,24 @@ def _patterns() -> dict[str, re.Pattern]:
             rf"|(?P<adjective>{periods}))(?![a-z])"
         ),
         "bare": re.compile(rf"^\s*{amount}\s*$"),
+        # ISO 8601, as schema.org's timeRequired and courseWorkload carry it: P6W, PT20H
+        "iso": re.compile(
+            r"^p(?:(?P<y>\d+(?:[.,]\d+)?)y)?(?:(?P<mo>\d+(?:[.,]\d+)?)m)?(?:(?P<w>\d+(?:[.,]\d+)?)w)?"
+            r"(?:(?P<d>\d+(?:[.,]\d+)?)d)?(?:t(?:(?P<h>\d+(?:[.,]\d+)?)h)?"
+            r"(?:(?P<mi>\d+(?:[.,]\d+)?)m)?(?:(?P<s>\d+(?:[.,]\d+)?)s)?)?$"
+        ),
     }
+
+
+def _iso_duration(folded: str) -> tuple[float | None, float | None] | None:
+    """Weeks and hours of an ISO 8601 duration (``P6W``, ``PT1H30M``), or None."""
+    m = _patterns()["iso"].match(folded)
+    if not m or folded in ("p", "pt") or not any(m.groupdict().values()):
+        return None
+    part = {k: float(v.replace(",", ".")) if v else 0.0 for k, v in m.groupdict().items()}
+    weeks = part["y"] * 52 + part["mo"] * 52 / 12 + part["w"] + part["d"] / 7
+    hours = part["h"] + part["mi"] / 60 + part["s"] / 3600
+    return (weeks or None, hours or None)
 
 
 def _amounts(folded: str):
@@ -124,6 +141,14 @@ def parse_duration(text, platform: str | None = None) -> Duration:
 
 @lru_cache(maxsize=16384)
 def _duration_cached(folded: str, platform: str | None) -> Duration:
+    iso = _iso_duration(folded)
+    if iso is not None:
+        weeks, hours = iso
+        if not weeks and not hours:
+            return Duration(unparsed="zero duration")
+        return Duration(
+            weeks=(weeks, weeks) if weeks else None, hours=(hours, hours) if hours else None
+        )
     bare = _patterns()["bare"].match(folded)
     if bare:
         unit = load_data("durations.json")["platform_units"].get(platform or "")
@@ -153,6 +178,9 @@ def parse_effort(text, weeks: Range | None = None, platform: str | None = None) 
 
 @lru_cache(maxsize=16384)
 def _effort_cached(folded: str, weeks: Range | None, platform: str | None) -> Effort:
+    iso = _iso_duration(folded)
+    if iso is not None:  # an ISO workload is a total: "PT3H"
+        folded = f"{iso[1]} heures" if iso[1] else ""
     bare = _patterns()["bare"].match(folded)
     if bare:
         unit = load_data("durations.json")["platform_effort_units"].get(platform or "")
