@@ -273,7 +273,12 @@ class Generator:
                         platform, f"{title} – partie 2", canonical, level, course_no, catalogue
                     )
                 elif kind == 1:  # same title, another organisation
-                    other_org = r.choice([o for o, _ in ORGANISATIONS if o != canonical])
+                    free = [
+                        o
+                        for o, _ in ORGANISATIONS
+                        if (fold(title), organisation_key(o)) not in self.used
+                    ]
+                    other_org = r.choice(free)
                     second = self.listing(
                         r.choice(PLATFORMS)[0], title, other_org, level, course_no, catalogue
                     )

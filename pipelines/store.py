@@ -100,9 +100,10 @@ class CatalogueStorePipeline(Pipeline):
             self.crawler.settings,
         )
         if verdict.healthy:
+            # every platform this spider feeds (schema_org feeds several), seen or not today
             missing, hidden = self.writer.mark_missing(
                 self.run_id,
-                self.platform_id,
+                self.writer.platforms_of_spider(spider.name),
                 self.seen_at,
                 self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
             )

@@ -174,14 +174,24 @@ class CatalogueWriter:
                 .limit(1)
             ).scalar()
 
-    def mark_missing(self, run_id: int, platform_id: int, when: datetime, hide_after: int = 3):
+    def platforms_of_spider(self, spider: str) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(Platform.id).where(Platform.spider == spider)).scalars()
+            )
+
+    def mark_missing(
+        self, run_id: int, platform_ids: Sequence[int], when: datetime, hide_after: int = 3
+    ):
         """After a healthy run: listings of its platform it did not see are missing.
 
         ``missing_since`` keeps the first miss; after ``hide_after`` healthy misses in a
         row the listing is hidden from the portal. Seen again, the store resets all three.
         Returns (newly missing, newly hidden).
         """
-        not_seen = (Listing.platform_id == platform_id) & (
+        if not platform_ids:
+            return 0, 0
+        not_seen = Listing.platform_id.in_(list(platform_ids)) & (
             (Listing.last_seen_run_id != run_id) | Listing.last_seen_run_id.is_(None)
         )
         with self.engine.begin() as conn:

@@ -41,6 +41,7 @@ STOPWORDS = frozenset(
         "sur",
         "un",
         "une",
+        "niveau",
         "the",
         "of",
         "and",
@@ -57,6 +58,7 @@ _YEAR = re.compile(r"\b20[0-9]{2}(\s*20[0-9]{2})?\b")
 _CODE_SUFFIX = re.compile(r"\b(s|session)0?\d{1,2}$")
 _NON_WORD = re.compile(r"[^\w]+")
 _DIGITS = re.compile(r"\d+")
+_ORGANISATION_PARTS = re.compile(r"\s[-–—]\s|[()]")
 _SEPARATOR = re.compile(r"\s*(?::|\s[-–—|]\s|\()\s*")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _ORDINALS = {
@@ -170,9 +172,20 @@ def organisation_key_plain(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def organisation_key(name: str) -> str:
-    """The canonical key of an organisation, through the alias table."""
+    """The canonical key of an organisation, through the alias table.
+
+    Platforms often write an acronym with its expansion ("CNED - Centre national
+    d'enseignement à distance", "Inria (Institut national …)"): when the whole name is not
+    known, each of its parts is tried.
+    """
     plain = organisation_key_plain(name)
-    return _aliases().get(plain, plain)
+    if plain in _aliases():
+        return _aliases()[plain]
+    for part in _ORGANISATION_PARTS.split(name):
+        key = organisation_key_plain(part)
+        if key in _aliases():
+            return _aliases()[key]
+    return plain
 
 
 @lru_cache(maxsize=65536)
