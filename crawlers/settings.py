@@ -40,8 +40,11 @@ ITEM_PIPELINES = {
     "pipelines.clean_text.CleanTextPipeline": 200,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.sessions.SessionsPipeline": 400,
-    # 500 duration & effort, 550 level, 600 topics, 650 price & certificate:
-    # the French free-text normalisers (see docs/PIPELINES.md) slot in here.
+    # The French free-text normalisers (docs/NORMALISATION.md).
+    "pipelines.duration.DurationEffortPipeline": 500,
+    "pipelines.level.LevelPipeline": 550,
+    "pipelines.topics.TopicsPipeline": 600,
+    "pipelines.price.PriceCertificatePipeline": 650,
     "pipelines.validate.ValidatePipeline": 800,
     "pipelines.run_duplicates.RunDuplicatesPipeline": 900,
     "pipelines.store.CatalogueStorePipeline": 1000,

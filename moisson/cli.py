@@ -1,7 +1,8 @@
-"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, serve.
+"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
 
 Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
-configuration error (an unknown spider, an unreachable database).
+configuration error (an unknown spider, an unreachable database), 3 when ``normalise``
+did not understand its text.
 """
 
 from __future__ import annotations
@@ -264,6 +265,21 @@ def cmd_record(args) -> int:
     return EXIT_OK
 
 
+def cmd_normalise(args) -> int:
+    from datetime import date
+
+    from moisson.normalise import exit_status, normalise_text
+
+    try:
+        today = date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"moisson normalise: --today must be YYYY-MM-DD, not {args.today!r}", file=sys.stderr)
+        return EXIT_USAGE
+    result = normalise_text(args.field, args.text, today, args.platform)
+    print(json.dumps(result, ensure_ascii=False))
+    return exit_status(result)
+
+
 def cmd_serve(args) -> int:
     """The portal and its API, reading the catalogue without the right to write."""
     import uvicorn
@@ -374,6 +390,15 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--name", help="body file name (default: from the URL)")
     record.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
     record.set_defaults(func=cmd_record)
+
+    from moisson.normalise import FIELDS
+
+    norm = sub.add_parser("normalise", help="one normaliser on one text, as JSON")
+    norm.add_argument("field", choices=FIELDS)
+    norm.add_argument("text")
+    norm.add_argument("--today", help="reference date YYYY-MM-DD (default: today in Paris)")
+    norm.add_argument("--platform", help="the platform whose scale the text uses (edx, …)")
+    norm.set_defaults(func=cmd_normalise)
 
     serve = with_db(sub.add_parser("serve", help="the portal and its JSON API, read-only"))
     serve.add_argument("--host", default="127.0.0.1")

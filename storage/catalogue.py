@@ -30,6 +30,7 @@ from storage.models import (
     Session,
     course_organisation,
 )
+from storage.topics import link_topics
 
 CHUNK = 500
 # CourseRecord fields copied onto the course as they are.
@@ -407,6 +408,7 @@ class CatalogueWriter:
         self._link_organisations(
             conn, {course_id: values["organisations"] for course_id, values in aggregates.items()}
         )
+        link_topics(conn, records)
 
     def _link_organisations(self, conn, names_by_course: dict[int, list[str]]) -> None:
         by_key: dict[str, str] = {}

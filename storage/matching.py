@@ -223,7 +223,8 @@ SCORE_WITHOUT_ORGANISATION = 96.0
 def compare(a: Candidate, b: Candidate) -> Match:
     if a.title.markers != b.title.markers:
         return Match(False, 0.0, "numbers differ")
-    if a.level and b.level and a.level != b.level:
+    # A course open to every level (normalised "tous_niveaux") fits any stated level.
+    if a.level and b.level and a.level != b.level and "tous_niveaux" not in (a.level, b.level):
         return Match(False, 0.0, "levels differ")
     organisations = organisations_agree(a.organisations, b.organisations)
     if organisations is False:

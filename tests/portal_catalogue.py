@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from pipelines.records import CourseRecord, SessionRecord
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
-from storage.models import Listing, Platform, Topic, course_topic
+from storage.models import Listing, Platform
 from storage.readonly import open_readonly
 from tests.conftest import PG_ENV, REFERENCE_TIME, ROOT
 
@@ -76,7 +76,7 @@ def extra_records() -> list[CourseRecord]:
             description="<p>Les bases de la <em>programmation</em> : variables, boucles.</p>",
             organisations=["OpenClassrooms"],
             level="debutant",
-            topics=["informatique"],
+            topics=["programmation"],
             duration_weeks_min=4,
             duration_weeks_max=4,
             effort_hours_per_week_min=3,
@@ -247,22 +247,6 @@ def _add_extras(url: str) -> dict[str, int]:
             update(Listing)
             .where(Listing.external_id.in_(["oc-hidden", "oc-ia-hidden"]))
             .values(hidden=True)
-        )
-        # the taxonomy arrives with the topic normaliser; until then, rows of its shape
-        science = conn.execute(
-            insert(Topic).values(slug="sciences", label="Sciences").returning(Topic.id)
-        ).scalar_one()
-        topic_ids = {}
-        for slug, label in (("informatique", "Informatique"), ("mathematiques", "Mathématiques")):
-            topic_ids[slug] = conn.execute(
-                insert(Topic).values(slug=slug, label=label, parent_id=science).returning(Topic.id)
-            ).scalar_one()
-        conn.execute(
-            insert(course_topic),
-            [
-                {"course_id": ids["oc-python"], "topic_id": topic_ids["informatique"]},
-                {"course_id": ids["oc-stats"], "topic_id": topic_ids["mathematiques"]},
-            ],
         )
     engine.dispose()
     return ids

@@ -86,6 +86,9 @@ def test_near_misses_stay_apart(demo_engine):
     assert course_of(demo_engine, cpf, "40244473200056_PY1-DIST") != course_of(
         demo_engine, cpf, "40244473200056_PY2-DIST"
     )
+    assert course_of(demo_engine, cpf, "81234567800019_ANG-PRO-A2") != course_of(
+        demo_engine, cpf, "81234567800019_ANG-PRO-B2"
+    )  # same title and organisation, levels A2 and B2
     gestion = {
         course_of(demo_engine, "fun_mooc", "1031"),
         course_of(demo_engine, cpf, "30224468400059_GP-FOAD-2025"),
