@@ -25,7 +25,13 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
-# Retries go through Scrapy's RetryMiddleware: 5xx and 429 are tried again.
+# Retries go through Scrapy's RetryMiddleware: 5xx and 429 are tried again, after the
+# wait a 429 or 503 asks for in Retry-After (crawlers/extensions/retry_after.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.extensions.retry_after.RetryAfterMiddleware": 550,
+}
+MOISSON_RETRY_AFTER_MAX = 300  # seconds; a longer Retry-After gives the page up
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

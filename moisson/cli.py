@@ -27,23 +27,13 @@ def _engine(args):
     return engine
 
 
-def _crawl(args, names: list[str], replay: bool) -> int:
+def _crawl(args, names: list[str] | None, replay: bool) -> int:
+    """Crawl ``names`` (None: every spider) and report; the exit status of the command."""
     from crawlers.replay import DEFAULT_RECORDINGS
     from moisson.crawl import project_settings, run_crawl, spider_names
     from moisson.progress import Progress
     from storage.db import database_url
 
-    known = spider_names()
-    unknown = sorted(set(names) - set(known))
-    if unknown:
-        print(
-            f"moisson: unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    url = database_url(args.db)
-    engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
-    engine.dispose()
     extra = {}
     for assignment in getattr(args, "set", None) or []:
         name, sep, value = assignment.partition("=")
@@ -51,6 +41,7 @@ def _crawl(args, names: list[str], replay: bool) -> int:
             print(f"moisson: --set takes NAME=VALUE, not {assignment!r}", file=sys.stderr)
             return EXIT_USAGE
         extra[name] = value
+    url = database_url(args.db)
     settings = project_settings(
         **extra,
         MOISSON_DATABASE_URL=url,
@@ -59,6 +50,21 @@ def _crawl(args, names: list[str], replay: bool) -> int:
         MOISSON_REFERENCE_TIME=args.reference_time,
         LOG_LEVEL=args.log_level,
     )
+    try:
+        known = spider_names(settings)
+    except (ImportError, ValueError) as exc:
+        print(f"moisson: cannot load the spiders: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    names = known if names is None else names
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        print(
+            f"moisson: unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
+    engine.dispose()
     if replay:
         root = Path(args.recordings or DEFAULT_RECORDINGS)
         missing = [n for n in names if not (root / n / "index.json").exists()]
@@ -97,13 +103,10 @@ def _crawl(args, names: list[str], replay: bool) -> int:
 
 
 def cmd_crawl(args) -> int:
-    from moisson.crawl import spider_names
-
     if args.all == bool(args.spiders):
         print("moisson crawl: name spiders or give --all", file=sys.stderr)
         return EXIT_USAGE
-    names = spider_names() if args.all else args.spiders
-    return _crawl(args, names, replay=args.replay)
+    return _crawl(args, None if args.all else args.spiders, replay=args.replay)
 
 
 def cmd_demo(args) -> int:
