@@ -88,17 +88,20 @@ def judge(crawler, finish_reason: str | None, previous_items: int | None, run_id
     crawler.stats.set_value("moisson/healthy", verdict.healthy)
     crawler.stats.set_value("moisson/health_reasons", verdict.reasons)
     spider = crawler.spider.name
+    extra = {"spider": crawler.spider}
     if verdict.healthy:
-        logger.info("run %s of %s is healthy", run_id, spider)
+        logger.info("run %s of %s is healthy", run_id, spider, extra=extra)
     else:
         logger.warning(
             "run %s of %s is not healthy, nothing marked missing: %s",
             run_id,
             spider,
             "; ".join(verdict.reasons),
+            extra=extra,
         )
         notify(
             crawler.settings,
             Alert.from_run(spider, run_id, finish_reason, verdict, crawler.stats.get_stats()),
+            spider=crawler.spider,
         )
     return verdict

@@ -114,14 +114,17 @@ def post_webhook(settings, alert: Alert) -> bool:
 NOTIFIERS = {"e-mail": send_email, "webhook": post_webhook}
 
 
-def notify(settings, alert: Alert) -> list[str]:
+def notify(settings, alert: Alert, spider=None) -> list[str]:
     """Send ``alert`` through every configured notifier; the names of those that sent it."""
     sent = []
+    extra = {"spider": spider} if spider is not None else None
     for name, send in NOTIFIERS.items():
         try:
             if send(settings, alert):
                 sent.append(name)
-                logger.info("alert for %s sent by %s", alert.spider, name)
+                logger.info("alert for %s sent by %s", alert.spider, name, extra=extra)
         except Exception as exc:  # an alert channel down must not hide the verdict
-            logger.error("could not send the alert for %s by %s: %s", alert.spider, name, exc)
+            logger.error(
+                "could not send the alert for %s by %s: %s", alert.spider, name, exc, extra=extra
+            )
     return sent

@@ -78,7 +78,12 @@ MOISSON_REDIS_IDLE_SECONDS = 30  # an idle worker waits this long for its peers'
 # crawlers/health.py when the spider closes; only a healthy run marks unseen listings
 # missing. Every threshold can be overridden in a spider's custom_settings or with --set;
 # docs/OPERATIONS.md says what each failure means.
-EXTENSIONS = {"crawlers.extensions.coverage.KeyFieldCoverage": 500}
+EXTENSIONS = {
+    "crawlers.extensions.coverage.KeyFieldCoverage": 500,
+    # log_count/<LEVEL> per spider, not per process (crawlers/extensions/logcount.py)
+    "scrapy.extensions.logcount.LogCount": None,
+    "crawlers.extensions.logcount.SpiderLogCount": 0,
+}
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 SPIDERMON_MIN_ITEMS = 1  # items stored
 MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS = 0.8  # of the items the last healthy run stored

@@ -68,7 +68,12 @@ class CatalogueStorePipeline(Pipeline):
             # The batch's transaction rolled back: the catalogue keeps what it had, the
             # run is unhealthy (crawlers/health.py), and the next run writes these again.
             self.crawler.stats.inc_value(STORE_FAILED, len(batch))
-            logger.error("could not store a batch of %d items: %s", len(batch), exc)
+            logger.error(
+                "could not store a batch of %d items: %s",
+                len(batch),
+                exc,
+                extra={"spider": self.crawler.spider},
+            )
             return
         self.counts.add(counts)
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
@@ -119,7 +124,9 @@ class CatalogueStorePipeline(Pipeline):
         """The database went away: say so, and leave the run's row unfinished."""
         stats = self.crawler.stats
         stats.set_value(CATALOGUE_UNAVAILABLE, 1)
-        logger.error("the catalogue database is unavailable: %s", exc)
+        logger.error(
+            "the catalogue database is unavailable: %s", exc, extra={"spider": self.crawler.spider}
+        )
         reasons = stats.get_value("moisson/health_reasons")
         if reasons is not None:  # already judged: the verdict could not be written
             stats.set_value("moisson/healthy", False)

@@ -28,7 +28,7 @@ COURSES = 26  # French courses of the FUN-MOOC recordings
 FAST = {  # the site is local: no politeness delays, short timeouts, two retries
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_TIMEOUT": "1",
+    "DOWNLOAD_TIMEOUT": "5",
     "RETRY_TIMES": "2",
     "SPIDER_MODULES": "crawlers.spiders,tests.mockserver.spiders",
 }
@@ -112,7 +112,7 @@ def test_a_healthy_crawl_fetches_each_page_once(catalogue):
 def test_timeouts(catalogue):
     with Site() as site:
         site.inject(PAGE.format(10), *[Fault.timeout(4)] * 3)
-        result, summary, elapsed = crawl_site(catalogue, site)
+        result, summary, elapsed = crawl_site(catalogue, site, DOWNLOAD_TIMEOUT="1")
     assert result.returncode == 1
     report = spider(summary)
     assert report["faults"]["download error: DownloadTimeoutError"] == 3

@@ -61,6 +61,7 @@ class RetryAfterMiddleware(RetryMiddleware):
                     request.url,
                     wait,
                     self.max_wait,
+                    extra={"spider": self.crawler.spider},
                 )
                 return response
             stats.inc_value("moisson/retry_after/waited")

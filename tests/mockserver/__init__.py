@@ -78,6 +78,11 @@ class Fault:
         return cls("redirect")
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # a crawl's concurrent connections must not wait for accept()
+
+
 class _Handler(BaseHTTPRequestHandler):
     site: MockSite
 
@@ -113,8 +118,7 @@ class MockSite:
         self.faults: dict[str, list[Fault]] = {}
         self.stop_after: int | None = None
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.site = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.stopped = threading.Event()
@@ -203,7 +207,7 @@ class RichieSite(MockSite):
     """richie's API, answering with the FUN-MOOC recordings' bodies."""
 
     def __init__(self, port: int = 0, recordings: Path = RECORDINGS):
-        super().__init__(port)
+        super().__init__(port=port)
         index = json.loads((recordings / "index.json").read_text())["responses"]
         self.pages = {}
         for entry in index:
@@ -224,8 +228,8 @@ class RichieSite(MockSite):
 class CatalogueSite(MockSite):
     """``/catalogue/`` links to ``pages`` index pages, each linking to ``per_page`` courses."""
 
-    def __init__(self, pages: int = 10, per_page: int = 30, port: int = 0):
-        super().__init__(port)
+    def __init__(self, port: int = 0, pages: int = 10, per_page: int = 30):
+        super().__init__(port=port)
         self.index_pages, self.per_page = pages, per_page
 
     def course_ids(self) -> list[int]:
@@ -255,3 +259,12 @@ class CatalogueSite(MockSite):
             )
             return self.send(handler, 200, body.encode(), "text/html; charset=utf-8")
         return self.send(handler, 404, b"not found", "text/plain")
+
+
+class RichieAndCatalogueSite(RichieSite, CatalogueSite):
+    """Both sites on one address, for crawls of several spiders at once."""
+
+    def page(self, handler) -> None:
+        if urlsplit(handler.path).path.startswith(("/catalogue/", "/cours/")):
+            return CatalogueSite.page(self, handler)
+        return RichieSite.page(self, handler)
