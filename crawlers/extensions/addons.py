@@ -42,8 +42,14 @@ class RedisAddon:
             "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
             "SCHEDULER_PERSIST": True,
-            # A worker sees only its share: it must not mark the others' listings missing.
+            # A worker sees only its share: it must not mark the others' listings missing,
+            # and its item count says nothing about the platform's (docs/OPERATIONS.md).
             "MOISSON_MARK_MISSING": False,
+            "MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS": 0,
+            "SPIDERMON_MIN_ITEMS": 0,
+            # Take from the shared queue only what can be downloaded now: requests held
+            # in a worker's own downloader are work the idle workers cannot share.
+            "CONCURRENT_REQUESTS": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1,
         }
         for name, value in distributed.items():
             settings.set(name, value, priority=ABOVE_SPIDER)

@@ -3,7 +3,8 @@
 With scrapy-redis, a worker whose own engine is idle finds the shared queue empty while
 another worker is still parsing a page that will queue more. Closing then would leave
 the whole crawl to the others; so an idle worker waits until the shared queue has stayed
-empty for ``MOISSON_REDIS_IDLE_SECONDS`` before it closes.
+empty for ``MOISSON_REDIS_IDLE_SECONDS`` before it closes. An idle Scrapy engine looks at
+its scheduler every 5 seconds, so the wait should be several times that.
 """
 
 from __future__ import annotations

@@ -95,6 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             site.stop_in_background()
             return
+        if site.latency:
+            site.stopped.wait(site.latency)
         # the client may give up on us, which is what some faults are for
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             site.serve(self)
@@ -115,6 +117,7 @@ class MockSite:
         self.requests: list[tuple[float, str]] = []
         self.posts: list[tuple[str, dict]] = []
         self.on_request = None  # called with each path, before it is served
+        self.latency = 0.0  # seconds each answer takes, as a real server's would
         self.faults: dict[str, list[Fault]] = {}
         self.stop_after: int | None = None
         self.lock = threading.Lock()
