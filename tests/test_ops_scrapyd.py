@@ -35,8 +35,16 @@ eggs_dir = {root}/eggs
 dbs_dir = {root}/dbs
 items_dir =
 """
-# Where scrapyd runs, a scrapy.cfg names the installed project (as in docs/OPERATIONS.md).
-SCRAPY_CFG = "[settings]\nmoisson = crawlers.settings\n"
+# Where scrapyd runs, a scrapy.cfg names the installed project (as in docs/OPERATIONS.md);
+# its deploy target is what scrapyd-client talks to.
+SCRAPY_CFG = """\
+[settings]
+moisson = crawlers.settings
+
+[deploy:local]
+url = http://127.0.0.1:{port}
+project = moisson
+"""
 
 
 def call(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict:
@@ -49,7 +57,7 @@ def call(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) ->
 def scrapyd(tmp_path):
     port = free_port()
     (tmp_path / "scrapyd.conf").write_text(SCRAPYD_CONF.format(port=port, root=tmp_path))
-    (tmp_path / "scrapy.cfg").write_text(SCRAPY_CFG)
+    (tmp_path / "scrapy.cfg").write_text(SCRAPY_CFG.format(port=port))
     executable = Path(sys.executable).with_name("scrapyd")
     with (tmp_path / "scrapyd.err").open("w") as errors:
         process = subprocess.Popen(
@@ -80,6 +88,13 @@ def test_scrapyd_job_writes_the_postgres_catalogue(scrapyd, postgres_url):
     engine = make_engine(postgres_url)
     ensure_schema(engine)  # `moisson db upgrade`, as before any deployment
     assert "fun_mooc" in call(base, "listspiders.json?project=moisson")["spiders"]
+    client = subprocess.run(
+        [str(Path(sys.executable).with_name("scrapyd-client")), "spiders", "-t", "local",
+         "-p", "moisson"],
+        cwd=root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert client.returncode == 0, client.stderr
+    assert "fun_mooc" in client.stdout
 
     scheduled = call(
         base,
