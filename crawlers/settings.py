@@ -6,6 +6,8 @@ described in docs/PIPELINES.md.
 
 import os
 
+from crawlers.extensions.coverage import key_field_coverage
+
 BOT_NAME = "moisson"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -46,8 +48,11 @@ ITEM_PIPELINES = {
     "pipelines.clean_text.CleanTextPipeline": 200,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.sessions.SessionsPipeline": 400,
-    # 500 duration & effort, 550 level, 600 topics, 650 price & certificate:
-    # the French free-text normalisers (see docs/PIPELINES.md) slot in here.
+    # The French free-text normalisers (docs/NORMALISATION.md).
+    "pipelines.duration.DurationEffortPipeline": 500,
+    "pipelines.level.LevelPipeline": 550,
+    "pipelines.topics.TopicsPipeline": 600,
+    "pipelines.price.PriceCertificatePipeline": 650,
     "pipelines.validate.ValidatePipeline": 800,
     "pipelines.run_duplicates.RunDuplicatesPipeline": 900,
     "pipelines.store.CatalogueStorePipeline": 1000,
@@ -92,13 +97,9 @@ MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS = 0.8  # of the items the last healthy run 
 SPIDERMON_MAX_ERRORS = 0
 SPIDERMON_MAX_RETRIES = 0  # requests that gave up after their last retry
 MOISSON_HEALTH_MAX_RETRY_SHARE = 0.25  # retries per request sent
-# Share of the items (stored or dropped, not counting not_french) that fill each key field.
-SPIDERMON_FIELD_COVERAGE_RULES = {
-    "RawCourse/title": 0.95,
-    "RawCourse/url": 0.95,
-    "RawCourse/sessions_or_pace": 0.5,
-    "RawCourse/language": 0.9,
-}
+# Share of the items (stored or dropped, not counting not_french) that fill each key field:
+# title 95 %, URL 95 %, a session or a pace 50 %, language 90 % (crawlers/extensions/coverage.py).
+SPIDERMON_FIELD_COVERAGE_RULES = key_field_coverage()
 
 # Alerts for unhealthy runs (crawlers/notifiers.py): unset means not sent.
 MOISSON_ALERT_SMTP_HOST = os.environ.get("MOISSON_ALERT_SMTP_HOST")

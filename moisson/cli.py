@@ -1,8 +1,8 @@
-"""``moisson``: crawl, demo, db, stats, parse.
+"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise.
 
 Exit status: 0 on success, 1 when a crawled spider's run is not healthy (so cron and
 systemd can alert), 2 for a usage or configuration error (an unknown spider, a bad
-``--set``, an unreachable database).
+``--set``, an unreachable database), 3 when ``normalise`` did not understand its text.
 """
 
 from __future__ import annotations
@@ -142,6 +142,72 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def cmd_runs(args) -> int:
+    from storage.queries import recent_runs
+
+    runs = recent_runs(_engine(args), limit=args.limit, spider=args.spider)
+    if args.json:
+        print(json.dumps({"runs": runs}, ensure_ascii=False, default=_jsonable))
+        return EXIT_OK
+    print(
+        f"{'run':>5} {'spider':<20} {'started (UTC)':<17} {'finish':<22} {'stored':>6} "
+        f"{'new':>5} {'chg':>4} {'err':>4}  health"
+    )
+    for run in runs:
+        health = {True: "healthy", False: "UNHEALTHY", None: "unknown (unfinished?)"}[
+            run["healthy"]
+        ]
+        reasons = "; ".join(run["health_reasons"] or [])
+        started = run["started_at"].strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{run['id']:>5} {run['spider']:<20} {started:<17} "
+            f"{run['finish_reason'] or '-':<22} {run['items_stored']:>6} "
+            f"{run['listings_new']:>5} {run['listings_changed']:>4} {run['errors']:>4}  "
+            f"{health}{': ' + reasons if reasons else ''}"
+        )
+    return EXIT_OK
+
+
+def cmd_history(args) -> int:
+    from storage.queries import find_listing, listing_history
+
+    engine = _engine(args)
+    listing = find_listing(engine, args.listing)
+    if listing is None:
+        print(
+            f"moisson history: no listing {args.listing!r} (give an id or platform:external_id)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    changes = listing_history(engine, listing["id"])
+    if args.json:
+        print(
+            json.dumps(
+                {"listing": listing, "changes": changes}, ensure_ascii=False, default=_jsonable
+            )
+        )
+        return EXIT_OK
+    print(f"{listing['platform']}:{listing['external_id']}  {listing['title']}\n{listing['url']}")
+    print(
+        f"first seen {listing['first_seen']:%Y-%m-%d}, last seen {listing['last_seen']:%Y-%m-%d}"
+        + (
+            f", missing since {listing['missing_since']:%Y-%m-%d} ({listing['missing_runs']} runs)"
+            if listing["missing_since"]
+            else ""
+        )
+        + (", hidden" if listing["hidden"] else "")
+        + f"; course {listing['course_id']} ({listing['link_method']})"
+    )
+    for change in changes:
+        what = "first seen" if change["old_hash"] is None else ", ".join(change["changed_fields"])
+        print(f"  {change['changed_at']:%Y-%m-%d %H:%M}  run {change['crawl_run_id']}  {what}")
+    return EXIT_OK
+
+
 def cmd_db(args) -> int:
     from storage import db
 
@@ -175,6 +241,52 @@ def cmd_parse(args) -> int:
     for line in lines:
         print(line)
     return EXIT_OK
+
+
+def cmd_new_spider(args) -> int:
+    from moisson.scaffold import ScaffoldError, new_spider
+
+    root = Path(args.root) if args.root else Path(__file__).resolve().parent.parent
+    try:
+        written = new_spider(root, args.name, args.url, args.base)
+    except ScaffoldError as exc:
+        print(f"moisson new-spider: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: moisson record {args.name} URL, then real assertions (docs/ADD_A_PLATFORM.md)")
+    return EXIT_OK
+
+
+def cmd_record(args) -> int:
+    from crawlers.replay import DEFAULT_RECORDINGS
+    from moisson.crawl import project_settings
+    from moisson.record import RecordError, fetch, save_response
+
+    folder = Path(args.recordings or DEFAULT_RECORDINGS) / args.spider
+    try:
+        fetched = fetch(args.url, project_settings().get("USER_AGENT"))
+    except RecordError as exc:
+        print(f"moisson record: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    body = save_response(folder, fetched, name=args.name)
+    print(f"{fetched.status} {fetched.url} -> {body} ({len(fetched.body)} bytes)")
+    return EXIT_OK
+
+
+def cmd_normalise(args) -> int:
+    from datetime import date
+
+    from moisson.normalise import exit_status, normalise_text
+
+    try:
+        today = date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        print(f"moisson normalise: --today must be YYYY-MM-DD, not {args.today!r}", file=sys.stderr)
+        return EXIT_USAGE
+    result = normalise_text(args.field, args.text, today, args.platform)
+    print(json.dumps(result, ensure_ascii=False))
+    return exit_status(result)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 
+    runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
+    runs.add_argument("--json", action="store_true")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--spider")
+    runs.set_defaults(func=cmd_runs)
+
+    history = with_db(sub.add_parser("history", help="a listing's recorded changes"))
+    history.add_argument("listing", help="listing id or platform:external_id")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(func=cmd_history)
+
     dbp = with_db(sub.add_parser("db", help="schema migrations"))
     dbp.add_argument("action", choices=["upgrade", "downgrade", "current"])
     dbp.add_argument("revision", nargs="?")
@@ -236,6 +359,31 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--normalise", action="store_true", help="apply the pipelines too")
     parse.add_argument("--reference-time")
     parse.set_defaults(func=cmd_parse)
+
+    new = sub.add_parser("new-spider", help="write a new platform's spider, test, recordings")
+    new.add_argument("name")
+    new.add_argument("url", help="the sitemap, API page or list page the spider starts from")
+    new.add_argument(
+        "--base", default="schema_org", choices=["richie", "schema_org", "json_api", "html"]
+    )
+    new.add_argument("--root", help="project root to write into (default: this project)")
+    new.set_defaults(func=cmd_new_spider)
+
+    record = sub.add_parser("record", help="save a live response into a spider's recordings")
+    record.add_argument("spider")
+    record.add_argument("url")
+    record.add_argument("--name", help="body file name (default: from the URL)")
+    record.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
+    record.set_defaults(func=cmd_record)
+
+    from moisson.normalise import FIELDS
+
+    norm = sub.add_parser("normalise", help="one normaliser on one text, as JSON")
+    norm.add_argument("field", choices=FIELDS)
+    norm.add_argument("text")
+    norm.add_argument("--today", help="reference date YYYY-MM-DD (default: today in Paris)")
+    norm.add_argument("--platform", help="the platform whose scale the text uses (edx, …)")
+    norm.set_defaults(func=cmd_normalise)
     return parser
 
 

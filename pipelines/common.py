@@ -43,6 +43,13 @@ def dropped_by_reason(stats: dict) -> dict[str, int]:
     }
 
 
+def normalised(item) -> dict:
+    """The item's dict of normalised CourseRecord fields, created on first use."""
+    if item.get("normalised") is None:
+        item["normalised"] = {}
+    return item["normalised"]
+
+
 class Pipeline:
     """Base with the crawler at hand; subclasses implement ``process_item(self, item)``."""
 

@@ -2,8 +2,11 @@
 
 Sessions declared in another language are removed (counted); a course left with no
 French session, or declared in another language, is dropped with the reason
-``not_french``. A course that states no language keeps the platform's default language
-when the spider declares one (richie sites are French-language portals).
+``not_french``. A course that states no language (neither itself nor any session) is
+read by a language detector on its title and description; only a confident detection
+counts (``moisson/language/detected``), and a course confidently written in another
+language is dropped as ``not_french``. Otherwise it keeps the platform's default
+language when the spider declares one (richie sites are French-language portals).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from pipelines.common import Pipeline, drop
+from pipelines.normalise.language import detect_language
 
 TARGET = "fr"
 _CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
@@ -62,11 +66,29 @@ class LanguagePipeline(Pipeline):
                 "not_french",
                 f"{item.get('url') or item.get('external_id')}: course language {declared}",
             )
-        if kept or declared == TARGET:
+        stated = declared or any(s.get("languages") for s in sessions)
+        if kept and stated or declared == TARGET:
             item["language"] = TARGET
-        else:
-            spider = getattr(self.crawler, "spider", None)
-            default = getattr(spider, "default_language", None)
-            if default:
-                item["language"] = default
+            return item
+        if not stated:
+            description = item.get("introduction") or item.get("description")
+            detected = detect_language(item.get("title"), description)
+            if detected.language:
+                self.inc("moisson/language/detected")
+                if detected.language != TARGET:
+                    raise drop(
+                        self.crawler,
+                        "not_french",
+                        f"{item.get('url') or item.get('external_id')}: written in "
+                        f"{detected.language} (detected, {detected.confidence:.2f})",
+                    )
+                item["language"] = TARGET
+                return item
+            self.inc("normalise/language/unparsed")
+        spider = getattr(self.crawler, "spider", None)
+        default = getattr(spider, "default_language", None)
+        if default:
+            item["language"] = default
+        elif kept:
+            item["language"] = TARGET
         return item

@@ -1,18 +1,21 @@
 """Sessions: dates to timezone-aware UTC, open ends, impossible ranges, pace.
 
-Platforms give ISO dates here (free French text is the dates normaliser's job). A date
-without an offset is Paris time. Richie writes "no end" as year 9999 (its MAX_DATE);
-any year from 9999 on means "open". A session whose end precedes its start keeps its
-start and loses its end, and is counted.
+Platforms give ISO dates here; a date that is not ISO (a future spider's « Du 3 mars au
+12 avril ») goes through the dates normaliser (``pipelines/normalise/dates.py``), which
+also reads a free-text pace (« À votre rythme »). A date without an offset is Paris time;
+a free-text day starts at 00:00 and, as an end, lasts until 23:59:59. Richie writes
+"no end" as year 9999 (its MAX_DATE); any year from 9999 on means "open". A session
+whose end precedes its start keeps its start and loses its end, and is counted.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pipelines.common import Pipeline
+from pipelines.common import Pipeline, reference_time
 from pipelines.language import language_code
+from pipelines.normalise.dates import parse_dates
 
 PARIS = ZoneInfo("Europe/Paris")
 OPEN_YEAR = 9999
@@ -56,28 +59,67 @@ def _amount(value) -> float | None:
         return None
 
 
-def normalise_session(raw: dict, counters: dict[str, int] | None = None) -> dict:
+def _moment(value: date | datetime, key: str) -> datetime:
+    """A free-text date as an aware UTC datetime: a day starts at 00:00, ends at 23:59:59."""
+    if isinstance(value, datetime):
+        moment = value
+    elif key in ("end", "enrolment_end"):
+        moment = datetime.combine(value, time()) + timedelta(days=1, seconds=-1)
+    else:
+        moment = datetime.combine(value, time())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    return moment.astimezone(UTC)
+
+
+def _count(counters: dict[str, int], key: str) -> None:
+    counters[key] = counters.get(key, 0) + 1
+
+
+def normalise_session(
+    raw: dict, counters: dict[str, int] | None = None, today: date | None = None
+) -> dict:
+    """One raw session as a SessionRecord dict; ``today`` anchors free-text dates."""
     counters = counters if counters is not None else {}
     session: dict = {"key": str(raw.get("key"))}
     open_ended = set()
+    free_text: dict[str, datetime] = {}
+    text_pace = None
     for key in DATE_KEYS:
         value = raw.get(key)
         try:
             session[key] = parse_iso_datetime(value)
         except UnparsedDate:
             session[key] = None
-            counters["normalise/dates/unparsed"] = counters.get("normalise/dates/unparsed", 0) + 1
+            parsed = parse_dates(value, today)
+            if parsed.unparsed:
+                _count(counters, "normalise/dates/unparsed")
+                continue
+            text_pace = text_pace or parsed.pace
+            found = {k: getattr(parsed, k) for k in DATE_KEYS if getattr(parsed, k) is not None}
+            # "start": "Du 3 mars au 12 avril" states the end too; a lone date is this key's.
+            if key not in found and len(found) == 1:
+                found = {key: next(iter(found.values()))}
+            for found_key, found_value in found.items():
+                free_text.setdefault(found_key, _moment(found_value, found_key))
             continue
         if value not in (None, "") and session[key] is None:
             open_ended.add(key)
+    for key, moment in free_text.items():
+        if session.get(key) is None and key not in open_ended:
+            session[key] = moment
     if session["start"] and session["end"] and session["end"] < session["start"]:
         session["end"] = None
         counters["moisson/sessions/end_before_start"] = (
             counters.get("moisson/sessions/end_before_start", 0) + 1
         )
     pace = raw.get("pace")
-    if pace not in PACES:
-        pace = None
+    if pace is not None and pace not in PACES:
+        parsed_pace = parse_dates(pace, today).pace if isinstance(pace, str) else None
+        if parsed_pace is None:
+            _count(counters, "normalise/pace/unparsed")
+        pace = parsed_pace
+    pace = pace or text_pace
     if pace is None:
         if {"end", "enrolment_end"} <= open_ended:
             pace = "self_paced"
@@ -95,10 +137,15 @@ def normalise_session(raw: dict, counters: dict[str, int] | None = None) -> dict
 
 
 class SessionsPipeline(Pipeline):
+    def __init__(self, crawler=None):
+        super().__init__(crawler)
+        settings = crawler.settings if crawler is not None else None
+        self.today = reference_time(settings).astimezone(PARIS).date()
+
     def process_item(self, item):
         counters: dict[str, int] = {}
         item["sessions_normalised"] = [
-            normalise_session(raw, counters) for raw in item.get("sessions") or []
+            normalise_session(raw, counters, self.today) for raw in item.get("sessions") or []
         ]
         for key, count in counters.items():
             self.inc(key, count)

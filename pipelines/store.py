@@ -31,7 +31,8 @@ class CatalogueStorePipeline(Pipeline):
         self.batch_size = settings.getint("MOISSON_STORE_BATCH_SIZE", 500)
         self.replay = settings.getbool("MOISSON_REPLAY")
         self.seen_at = reference_time(settings)
-        self.buffer: list = []
+        self.buffers: dict[str, list] = {}
+        self.platform_ids: dict[str, int] = {}
         self.counts = StoreCounts()
         self.run_id: int | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -41,47 +42,67 @@ class CatalogueStorePipeline(Pipeline):
         self.engine = make_engine(self.url)
         ensure_schema(self.engine)
         self.writer = CatalogueWriter(self.engine)
-        self.platform_id = self.writer.platform_id(
-            spider.platform,
-            label=getattr(spider, "platform_label", None) or spider.platform,
-            base_url=getattr(spider, "base_url", None),
-            spider=spider.name,
-        )
+        # A spider that reads several sites (schema_org) has no platform of its own.
+        self.platform_id = self.platform_for(spider.platform) if spider.platform else None
         self.run_id = self.writer.start_run(
             spider.name, self.platform_id, datetime.now(UTC), self.replay
         )
         self.crawler.stats.set_value("moisson/crawl_run_id", self.run_id)
 
+    def platform_for(self, name: str) -> int:
+        """The platform's id, registered on first sight with what the spider says of it."""
+        if name not in self.platform_ids:
+            spider = self.crawler.spider
+            info = spider.platform_info(name) if hasattr(spider, "platform_info") else {}
+            self.platform_ids[name] = self.writer.platform_id(
+                name,
+                label=info.get("label") or getattr(spider, "platform_label", None) or name,
+                base_url=info.get("base_url", getattr(spider, "base_url", None)),
+                spider=spider.name,
+            )
+        return self.platform_ids[name]
+
     def process_item(self, item, spider=None):
-        self.buffer.append((item["record"], item.get("raw")))
-        if len(self.buffer) >= self.batch_size:
+        buffer = self.buffers.setdefault(item["record"].platform, [])
+        buffer.append((item["record"], item.get("raw")))
+        if len(buffer) >= self.batch_size:
             self.flush()
         return item
 
     def flush(self) -> None:
-        if not self.buffer:
-            return
-        batch, self.buffer = self.buffer, []
-        try:
-            counts = self.writer.store(self.run_id, self.platform_id, batch, self.seen_at)
-        except SQLAlchemyError as exc:
-            # The batch's transaction rolled back: the catalogue keeps what it had, the
-            # run is unhealthy (crawlers/health.py), and the next run writes these again.
-            self.crawler.stats.inc_value(STORE_FAILED, len(batch))
-            logger.error(
-                "could not store a batch of %d items: %s",
-                len(batch),
-                exc,
-                extra={"spider": self.crawler.spider},
-            )
-            return
-        self.counts.add(counts)
+        buffers, self.buffers = self.buffers, {}
+        for platform, batch in buffers.items():
+            if not batch:
+                continue
+            try:
+                counts = self.writer.store(
+                    self.run_id, self.platform_for(platform), batch, self.seen_at
+                )
+            except SQLAlchemyError as exc:
+                # The batch's transaction rolled back: the catalogue keeps what it had, the
+                # run is unhealthy (crawlers/health.py), and the next run writes these again.
+                self.crawler.stats.inc_value(STORE_FAILED, len(batch))
+                logger.error(
+                    "could not store a batch of %d items: %s",
+                    len(batch),
+                    exc,
+                    extra={"spider": self.crawler.spider},
+                )
+                continue
+            self.counts.add(counts)
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
         self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)
         self.crawler.stats.set_value("moisson/listings/unchanged", self.counts.unchanged)
 
     def close_spider(self, spider=None):
         self.flush()
+        # maintainers' forced merges and splits win over whatever this run linked
+        try:
+            moved = self.writer.apply_overrides(self.seen_at)
+        except SQLAlchemyError as exc:
+            self.catalogue_lost(exc)
+            return
+        self.crawler.stats.set_value("moisson/links/overridden", moved)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
@@ -95,9 +116,10 @@ class CatalogueStorePipeline(Pipeline):
         stats = self.crawler.stats.get_stats()
         try:
             if verdict.healthy and self.crawler.settings.getbool("MOISSON_MARK_MISSING", True):
+                # every platform this spider feeds (schema_org feeds several), seen or not today
                 missing, hidden = self.writer.mark_missing(
                     self.run_id,
-                    self.platform_id,
+                    self.writer.platforms_of_spider(spider.name),
                     self.seen_at,
                     self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
                 )

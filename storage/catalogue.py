@@ -8,16 +8,18 @@ seen; changed ones are rewritten with their sessions and a ``listing_change`` ro
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
+from storage.matching import canonical_name, organisation_key
 from storage.models import (
     Course,
     CrawlRun,
@@ -28,6 +30,7 @@ from storage.models import (
     Session,
     course_organisation,
 )
+from storage.topics import link_topics
 
 CHUNK = 500
 # CourseRecord fields copied onto the course as they are.
@@ -62,14 +65,6 @@ def dialect_insert(connection: Connection, table):
 
         return sqlite_insert(table)
     raise NotImplementedError(f"no upsert for {connection.dialect.name}")
-
-
-def normalised_name(name: str) -> str:
-    """Case, accents, punctuation and spacing removed: the key organisations match on."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"[^\w]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -112,8 +107,10 @@ class RunSummary:
 
 
 class CatalogueWriter:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, overrides_path: Path | None = None):
         self.engine = engine
+        self.overrides_path = overrides_path or OVERRIDES
+        self._index: CourseIndex | None = None
 
     # -- platforms and runs -------------------------------------------------------------
 
@@ -177,14 +174,24 @@ class CatalogueWriter:
                 .limit(1)
             ).scalar()
 
-    def mark_missing(self, run_id: int, platform_id: int, when: datetime, hide_after: int = 3):
+    def platforms_of_spider(self, spider: str) -> list[int]:
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(select(Platform.id).where(Platform.spider == spider)).scalars()
+            )
+
+    def mark_missing(
+        self, run_id: int, platform_ids: Sequence[int], when: datetime, hide_after: int = 3
+    ):
         """After a healthy run: listings of its platform it did not see are missing.
 
         ``missing_since`` keeps the first miss; after ``hide_after`` healthy misses in a
         row the listing is hidden from the portal. Seen again, the store resets all three.
         Returns (newly missing, newly hidden).
         """
-        not_seen = (Listing.platform_id == platform_id) & (
+        if not platform_ids:
+            return 0, 0
+        not_seen = Listing.platform_id.in_(list(platform_ids)) & (
             (Listing.last_seen_run_id != run_id) | Listing.last_seen_run_id.is_(None)
         )
         with self.engine.begin() as conn:
@@ -226,6 +233,8 @@ class CatalogueWriter:
                         Listing.content_hash,
                         Listing.course_id,
                         Listing.record,
+                        Listing.link_method,
+                        Listing.link_score,
                     ).where(Listing.platform_id == platform_id, Listing.external_id.in_(chunk))
                 )
                 existing.update({row.external_id: row for row in rows})
@@ -257,9 +266,11 @@ class CatalogueWriter:
         return counts
 
     def _write(self, conn, run_id, platform_id, to_write, raws, seen_at, counts) -> None:
-        course_ids = self._upsert_courses(conn, to_write, seen_at)
+        links = self._link(conn, to_write, seen_at)
         listing_rows = []
-        for (record, content_hash, _row), course_id in zip(to_write, course_ids, strict=True):
+        for (record, content_hash, _row), (course_id, method, score) in zip(
+            to_write, links, strict=True
+        ):
             listing_rows.append(
                 {
                     "platform_id": platform_id,
@@ -276,6 +287,8 @@ class CatalogueWriter:
                     "missing_runs": 0,
                     "hidden": False,
                     "course_id": course_id,
+                    "link_method": method,
+                    "link_score": score,
                 }
             )
         stmt = dialect_insert(conn, Listing)
@@ -295,6 +308,8 @@ class CatalogueWriter:
                     "missing_runs",
                     "hidden",
                     "course_id",
+                    "link_method",
+                    "link_score",
                 )
             },
         ).returning(Listing.id, sort_by_parameter_order=True)
@@ -326,42 +341,82 @@ class CatalogueWriter:
             conn.execute(delete(Session).where(Session.listing_id.in_(chunk)))
         if sessions:
             conn.execute(insert(Session), sessions)
-        self._link_organisations(conn, to_write, course_ids)
+        self.refresh_courses(conn, {course_id for course_id, _m, _s in links}, seen_at)
 
-    def _upsert_courses(self, conn, to_write, seen_at) -> list[int]:
-        """One course per new listing; a changed listing refreshes its course."""
-        new = [record for record, _h, row in to_write if row is None or row.course_id is None]
-        new_ids = []
-        if new:
-            new_ids = list(
-                conn.execute(
-                    insert(Course).returning(Course.id, sort_by_parameter_order=True),
-                    [_course_values(record, seen_at, created=True) for record in new],
-                ).scalars()
-            )
-        refreshed = [
-            {"b_id": row.course_id, **_course_values(record, seen_at)}
-            for record, _h, row in to_write
-            if row is not None and row.course_id is not None
-        ]
-        if refreshed:
-            conn.execute(
-                update(Course).where(Course.id == bindparam("b_id")),
-                refreshed,
-                execution_options={"synchronize_session": False},
-            )
-        ids, fresh = [], iter(new_ids)
-        for _record, _h, row in to_write:
-            ids.append(row.course_id if row is not None and row.course_id else next(fresh))
-        return ids
+    # -- linkage --------------------------------------------------------------------------
 
-    def _link_organisations(self, conn, to_write, course_ids) -> None:
+    def index(self, conn) -> CourseIndex:
+        """The matching index, loaded once per writer and kept in step with what it writes."""
+        if self._index is None:
+            self._index = CourseIndex.load(conn, Overrides.load(self.overrides_path))
+        return self._index
+
+    def _link(self, conn, to_write, seen_at) -> list[tuple[int, str | None, float | None]]:
+        """The course of each listing: its own if it has one, else a match or a new course."""
+        index = self.index(conn)
+        links, fresh = [], {}  # fresh: provisional (negative) id -> record of a new course
+        for record, _hash, row in to_write:
+            key = f"{record.platform}:{record.external_id}"
+            candidate = candidate_of(record.title, record.organisations, record.level)
+            if row is not None and row.course_id is not None:
+                links.append([row.course_id, row.link_method, row.link_score])
+            else:
+                decision = index.decide(key, candidate)
+                course_id = decision.course_id
+                if course_id is None:
+                    course_id = -(len(fresh) + 1)
+                    fresh[course_id] = record
+                links.append([course_id, decision.method, decision.score])
+            index.add(key, links[-1][0], candidate)
+        if fresh:
+            provisional = list(fresh)
+            real_ids = conn.execute(
+                insert(Course).returning(Course.id, sort_by_parameter_order=True),
+                [_course_values(fresh[p].content(), seen_at, created=True) for p in provisional],
+            ).scalars()
+            real = dict(zip(provisional, real_ids, strict=True))
+            index.rename_courses(real)
+            for link in links:
+                link[0] = real.get(link[0], link[0])
+        return [tuple(link) for link in links]
+
+    def refresh_courses(self, conn, course_ids: set[int], when: datetime) -> None:
+        """Recompute courses from all their listings: fields, organisations; drop empty ones."""
+        records: dict[int, list[dict]] = defaultdict(list)
+        for chunk in _chunks(sorted(course_ids)):
+            rows = conn.execute(
+                select(Listing.course_id, Listing.record)
+                .where(Listing.course_id.in_(chunk))
+                .order_by(Listing.course_id, Listing.first_seen, Listing.id)
+            )
+            for course_id, record in rows:
+                records[course_id].append(record)
+        empty = sorted(course_ids - set(records))
+        for chunk in _chunks(empty):
+            conn.execute(delete(Course).where(Course.id.in_(chunk)))
+        if not records:
+            return
+        aggregates = {course_id: aggregate(listed) for course_id, listed in records.items()}
+        conn.execute(
+            update(Course).where(Course.id == bindparam("b_id")),
+            [
+                {"b_id": course_id, **_course_values(values, when)}
+                for course_id, values in aggregates.items()
+            ],
+            execution_options={"synchronize_session": False},
+        )
+        self._link_organisations(
+            conn, {course_id: values["organisations"] for course_id, values in aggregates.items()}
+        )
+        link_topics(conn, records)
+
+    def _link_organisations(self, conn, names_by_course: dict[int, list[str]]) -> None:
         by_key: dict[str, str] = {}
-        for record, _h, _row in to_write:
-            for name in record.organisations:
-                key = normalised_name(name)
+        for names in names_by_course.values():
+            for name in names:
+                key = organisation_key(name)
                 if key:
-                    by_key.setdefault(key, name)
+                    by_key.setdefault(key, canonical_name(name))
         ids: dict[str, int] = {}
         if by_key:
             stmt = dialect_insert(conn, Organisation).on_conflict_do_nothing(
@@ -377,15 +432,15 @@ class CatalogueWriter:
                     )
                 )
                 ids.update({row.normalised_name: row.id for row in rows})
-        for chunk in _chunks(list(set(course_ids))):
+        for chunk in _chunks(sorted(names_by_course)):
             conn.execute(
                 delete(course_organisation).where(course_organisation.c.course_id.in_(chunk))
             )
         links = {
-            (course_id, ids[normalised_name(name)])
-            for (record, _h, _row), course_id in zip(to_write, course_ids, strict=True)
-            for name in record.organisations
-            if normalised_name(name)
+            (course_id, ids[organisation_key(name)])
+            for course_id, names in names_by_course.items()
+            for name in names
+            if organisation_key(name)
         }
         if links:
             conn.execute(
@@ -393,17 +448,92 @@ class CatalogueWriter:
                 [{"course_id": c, "organisation_id": o} for c, o in sorted(links)],
             )
 
+    def apply_overrides(self, when: datetime) -> int:
+        """Re-apply the maintainers' forced merges and splits; returns listings moved."""
+        overrides = Overrides.load(self.overrides_path)
+        if not overrides.merges and not overrides.splits:
+            return 0
+        moved, touched = 0, set()
+        with self.engine.begin() as conn:
+            keys = {k for pair in overrides.splits for k in pair}
+            keys |= set(overrides.merges) | set(overrides.merges.values())
+            courses = self._courses_of(conn, keys)
+            for key, target in sorted(overrides.merges.items()):
+                if key in courses and target in courses and courses[key] != courses[target]:
+                    touched |= {courses[key], courses[target]}
+                    self._move(conn, key, courses[target], "override")
+                    courses[key] = courses[target]
+                    moved += 1
+            for pair in sorted(overrides.splits, key=sorted):
+                a, b = sorted(pair)
+                if a in courses and b in courses and courses[a] == courses[b]:
+                    new_id = conn.execute(
+                        insert(Course)
+                        .values(title="", created_at=when, updated_at=when)
+                        .returning(Course.id)
+                    ).scalar_one()
+                    touched |= {courses[b], new_id}
+                    self._move(conn, b, new_id, "override")
+                    courses[b] = new_id
+                    moved += 1
+            if touched:
+                self.refresh_courses(conn, touched, when)
+        self._index = None  # courses moved: reload on next use
+        return moved
 
-def _course_values(record, seen_at: datetime, created: bool = False) -> dict:
+    def _courses_of(self, conn, keys) -> dict[str, int]:
+        found = {}
+        for key in keys:
+            platform, _, external_id = key.partition(":")
+            course_id = conn.execute(
+                select(Listing.course_id)
+                .join(Platform, Platform.id == Listing.platform_id)
+                .where(Platform.name == platform, Listing.external_id == external_id)
+            ).scalar()
+            if course_id is not None:
+                found[key] = course_id
+        return found
+
+    def _move(self, conn, key: str, course_id: int, method: str) -> None:
+        platform, _, external_id = key.partition(":")
+        platform_id = select(Platform.id).where(Platform.name == platform).scalar_subquery()
+        conn.execute(
+            update(Listing)
+            .where(Listing.platform_id == platform_id, Listing.external_id == external_id)
+            .values(course_id=course_id, link_method=method, link_score=None)
+        )
+
+
+def aggregate(records: list[dict]) -> dict:
+    """A course's values from its listings' records, the first-seen listing first."""
+    primary = records[0]
     values = {
-        "title": record.title,
-        "description": record.description or record.introduction,
+        "title": primary.get("title"),
+        "description": primary.get("description") or primary.get("introduction"),
+    }
+    for name in COURSE_FIELDS:
+        values[name] = next((r.get(name) for r in records if r.get(name) is not None), None)
+    names, seen = [], set()
+    for record in records:
+        for name in record.get("organisations") or []:
+            key = organisation_key(name)
+            if key and key not in seen:
+                seen.add(key)
+                names.append(name)
+    values["organisations"] = names
+    return values
+
+
+def _course_values(values: dict, seen_at: datetime, created: bool = False) -> dict:
+    row = {
+        "title": values.get("title") or "",
+        "description": values.get("description") or values.get("introduction"),
         "updated_at": seen_at,
     }
-    values.update({name: getattr(record, name) for name in COURSE_FIELDS})
+    row.update({name: values.get(name) for name in COURSE_FIELDS})
     if created:
-        values["created_at"] = seen_at
-    return values
+        row["created_at"] = seen_at
+    return row
 
 
 def _changed_fields(old: dict | None, new: dict) -> list[str]:

@@ -44,7 +44,20 @@ def test_demo_builds_the_default_catalogue_offline(tmp_path, clean_env):
     counts = json.loads(stats.stdout)
     assert counts["courses"] >= 25
     assert counts["by_platform"]["fun_mooc"] == 26
-    assert counts["listings"] == 26
+    assert len(counts["by_platform"]) >= 8
+    assert counts["by_platform"] == {
+        "coursera": 5,
+        "edx": 16,
+        "fun_mooc": 26,
+        "lheo": 3,
+        "mon_compte_formation": 9,
+        "mooc_batiment_durable": 3,
+        "openclassrooms": 5,
+        "pantheon_sorbonne": 3,
+        "u_bordeaux": 3,
+        "udemy": 4,
+    }
+    assert counts["listings"] == 77
     assert counts["sessions"] >= 30
 
     with sqlite3.connect(database) as conn:
@@ -54,6 +67,7 @@ def test_demo_builds_the_default_catalogue_offline(tmp_path, clean_env):
         assert "Machine learning in Python with scikit-learn" not in titles  # English only
         run = conn.execute(
             "select spider, finish_reason, replay, items_stored, dropped_by_reason from crawl_run"
+            " where spider = 'fun_mooc'"
         ).fetchone()
         assert run[:4] == ("fun_mooc", "finished", 1, 26)
         assert json.loads(run[4]) == {"not_french": 1}
@@ -62,9 +76,27 @@ def test_demo_builds_the_default_catalogue_offline(tmp_path, clean_env):
 
     again = moisson("demo", cwd=tmp_path, env=clean_env)
     assert again.returncode == 0, again.stderr
+
+    runs = json.loads(moisson("runs", "--json", cwd=tmp_path, env=clean_env).stdout)["runs"]
+    assert len(runs) == 2 * counts["crawl_runs"]  # one run per spider per demo
+    assert all(r["healthy"] for r in runs)
+    fun = [r for r in runs if r["spider"] == "fun_mooc"]
+    assert fun[0]["listings_unchanged"] == fun[1]["listings_new"] == 26
+    assert sum(r["listings_new"] for r in runs) == counts["listings"]
+    table = moisson("runs", cwd=tmp_path, env=clean_env).stdout
+    assert "healthy" in table and "fun_mooc" in table
+    history = moisson("history", "fun_mooc:1024", cwd=tmp_path, env=clean_env)
+    assert history.returncode == 0, history.stderr
+    assert "Python 3" in history.stdout and "first seen" in history.stdout
+    as_json = json.loads(
+        moisson("history", "fun_mooc:1024", "--json", cwd=tmp_path, env=clean_env).stdout
+    )
+    assert as_json["listing"]["course_id"] and len(as_json["changes"]) == 1
+    unknown = moisson("history", "fun_mooc:nope", cwd=tmp_path, env=clean_env)
+    assert unknown.returncode == 2 and "no listing" in unknown.stderr
     assert json.loads(moisson("stats", "--json", cwd=tmp_path, env=clean_env).stdout) == {
         **counts,
-        "crawl_runs": 2,
+        "crawl_runs": 2 * counts["crawl_runs"],
     }
 
 

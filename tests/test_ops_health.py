@@ -138,3 +138,16 @@ def test_a_monitor_that_cannot_run_makes_the_run_unhealthy():
     verdict = judged(SPIDERMON_FIELD_COVERAGE_RULES='{"RawCourse/title": "much"}')
     assert not verdict.healthy
     assert "could not run" in verdict.reasons[0]
+
+
+def test_a_spider_lowers_one_coverage_minimum_and_keeps_the_others():
+    from crawlers.extensions.coverage import key_field_coverage
+
+    rules = key_field_coverage(sessions_or_pace=0)
+    assert rules["RawCourse/sessions_or_pace"] == 0
+    assert rules["RawCourse/title"] == 0.95
+    no_sessions = {"spidermon_item_scraped_count/RawCourse/sessions_or_pace": 0}
+    assert not judged(no_sessions).healthy
+    assert judged(no_sessions, SPIDERMON_FIELD_COVERAGE_RULES=rules).healthy
+    with pytest.raises(ValueError, match="no key field"):
+        key_field_coverage(sessions=0)

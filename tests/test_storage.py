@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from pipelines.records import CourseRecord, SessionRecord
 from storage import db
-from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts, normalised_name
+from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
+from storage.matching import organisation_key
 from storage.models import (
     Course,
     CrawlRun,
@@ -199,9 +200,10 @@ def test_counts_add():
     ("name", "key"),
     [
         ("Université Paris 1 Panthéon-Sorbonne", "universite paris 1 pantheon sorbonne"),
-        ("  CNAM ", "cnam"),
+        ("  CNAM ", "conservatoire national arts metiers"),
+        ("Paris 1", "universite paris 1 pantheon sorbonne"),
         ("Institut Mines-Télécom", "institut mines telecom"),
     ],
 )
-def test_normalised_name(name, key):
-    assert normalised_name(name) == key
+def test_organisation_key(name, key):
+    assert organisation_key(name) == key

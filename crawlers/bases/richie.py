@@ -15,9 +15,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 from scrapy import Request
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawlers.bases.common import MoissonSpider, UnparseablePage
+from crawlers.bases.common import MoissonSpider, UnparseablePage, failure_reason
 from crawlers.items import RawCourse
 
 LOOKUPS = ("organizations", "categories")
@@ -89,7 +88,7 @@ class RichieSpider(MoissonSpider):
 
     def lookup_failed(self, failure):
         request = failure.request
-        self.page_failed(None, request.url, _failure_reason(failure), repr(failure.value))
+        self.page_failed(None, request.url, failure_reason(failure), repr(failure.value))
         # Names are a nicety: without them the courses still come, with ids only.
         yield self.after_lookup(request.cb_kwargs["kind"])
 
@@ -135,7 +134,7 @@ class RichieSpider(MoissonSpider):
 
     def courses_failed(self, failure):
         request = failure.request
-        self.page_failed(None, request.url, _failure_reason(failure), repr(failure.value))
+        self.page_failed(None, request.url, failure_reason(failure), repr(failure.value))
         following = self.next_courses_page(url_offset(request.url), 0)
         if following:
             yield following
@@ -197,9 +196,3 @@ def url_offset(url: str) -> int:
         return int(parse_qs(urlparse(url).query).get("offset", ["0"])[0])
     except ValueError:
         return 0
-
-
-def _failure_reason(failure) -> str:
-    if failure.check(HttpError):
-        return f"http_{failure.value.response.status}"
-    return type(failure.value).__name__

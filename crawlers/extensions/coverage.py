@@ -23,6 +23,24 @@ def _sessions_or_pace(item) -> bool:
     return bool(item.get("sessions_normalised") or item.get("sessions"))
 
 
+# Minimum share of items filling each key field (the defaults of crawlers/settings.py).
+MINIMUM_COVERAGE = {"title": 0.95, "url": 0.95, "sessions_or_pace": 0.5, "language": 0.9}
+
+
+def key_field_coverage(**minimums: float) -> dict[str, float]:
+    """spidermon's ``SPIDERMON_FIELD_COVERAGE_RULES``, with some minimums changed.
+
+    A spider whose platform never states a field declares it in its ``custom_settings``:
+    ``{"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}``.
+    """
+    unknown = set(minimums) - set(MINIMUM_COVERAGE)
+    if unknown:
+        raise ValueError(f"no key field {sorted(unknown)}; key fields: {sorted(MINIMUM_COVERAGE)}")
+    return {
+        f"RawCourse/{field}": share for field, share in {**MINIMUM_COVERAGE, **minimums}.items()
+    }
+
+
 KEY_FIELDS: dict[str, Callable] = {
     "title": lambda item: bool(item.get("title")),
     "url": lambda item: bool(item.get("url")),

@@ -1,0 +1,110 @@
+"""Platforms with a paged public JSON API (Coursera, edX's search index, Opendatasoft).
+
+A spider on this base says where the first page is, where a page keeps its records, how to
+reach the next page and how a record becomes a ``RawCourse``. The base reads pages,
+counts those it cannot read (``unparseable``, ``http_<status>``, ``empty_page``) and goes
+on with the next page whenever the page's URL is enough to know it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawlers.bases.common import MoissonSpider, UnparseablePage, failure_reason
+from crawlers.items import RawCourse
+
+
+class JsonApiSpider(MoissonSpider):
+    """Implement ``first_page_url``, ``records``, ``next_page_url`` and ``course_item``."""
+
+    # What an empty page is called in the stats (``moisson/pages/failed/<reason>``).
+    empty_page_reason: ClassVar[str] = "empty_page"
+
+    async def start(self):
+        yield self.page_request(self.first_page_url())
+
+    def first_page_url(self) -> str:
+        raise NotImplementedError
+
+    def api_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def page_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_request_failed,
+            headers=self.api_headers(),
+        )
+
+    def records(self, page: Any) -> list[Any]:
+        """The page's records; raise KeyError or TypeError when the page has no such list."""
+        raise NotImplementedError
+
+    def next_page_url(self, page: Any, url: str, count: int) -> str | None:
+        """The next page after ``url`` (which held ``count`` records), or None at the end."""
+        raise NotImplementedError
+
+    def page_after_failure(self, url: str) -> str | None:
+        """The next page when this one could not be read; None if the URL cannot tell."""
+        return None
+
+    def course_item(
+        self, record: dict[str, Any], response: Response, page: Any
+    ) -> RawCourse | None:
+        raise NotImplementedError
+
+    def parse_page(self, response: Response):
+        try:
+            page = self.read_json(response)
+            records = self.records(page)
+        except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
+            self.page_failed(response, response.url, "unparseable", f"{type(exc).__name__}: {exc}")
+            following = self.page_after_failure(response.url)
+            if following:
+                yield self.page_request(following)
+            return
+        if not records:
+            self.page_failed(response, response.url, self.empty_page_reason, "no records")
+        for record in records:
+            if not isinstance(record, dict):
+                self.crawler.stats.inc_value("moisson/objects/not_a_record")
+                continue
+            item = self.course_item(record, response, page)
+            if item is not None:
+                yield item
+        following = self.next_page_url(page, response.url, len(records)) if records else None
+        if following:
+            yield self.page_request(following)
+
+    def page_request_failed(self, failure):
+        url = failure.request.url
+        self.page_failed(None, url, failure_reason(failure), repr(failure.value))
+        following = self.page_after_failure(url)
+        if following:
+            yield self.page_request(following)
+
+    def callback_for_url(self, url: str):
+        return self.parse_page
+
+
+def query_int(url: str, name: str, default: int = 0) -> int:
+    from urllib.parse import parse_qs, urlparse
+
+    try:
+        return int(parse_qs(urlparse(url).query).get(name, [default])[0])
+    except (TypeError, ValueError):
+        return default
+
+
+def with_query(url: str, **changes: Any) -> str:
+    """``url`` with some query parameters replaced, the others kept in their order."""
+    from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+    parts = urlparse(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({k: str(v) for k, v in changes.items()})
+    return urlunparse(parts._replace(query=urlencode(query)))

@@ -1,0 +1,158 @@
+"""Mon Compte Formation (CPF): the distance-learning offers of the national training catalogue.
+
+The catalogue is open data on Opendatasoft (dataset ``moncompteformation_catalogueformation``
+of opendata.caissedesdepots.fr). The Explore API v2.1 ``records`` endpoint pages with
+``limit``/``offset`` and answers ``{"total_count": N, "results": [{field: value}]}``; the
+spider asks only for offers with distance sessions (``where=nb_session_a_distance>0``) and
+checks it again on every record: an offer without a distance session is not a course for
+us (``moisson/offers/not_distance``). ``records`` stops at offset 10 000; the CSV export
+(``exports/csv``, run the spider with ``-a surface=csv``) has no such limit.
+
+The offer page URL on moncompteformation.gouv.fr is built from the offer number with the
+pattern in ``OFFER_PAGE``; it was not checked against the live site.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, ClassVar
+from urllib.parse import urlencode, urlparse
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
+from crawlers.extensions.coverage import key_field_coverage
+from crawlers.items import RawCourse
+
+DATASET = (
+    "https://opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/"
+    "moncompteformation_catalogueformation"
+)
+OFFER_PAGE = "https://www.moncompteformation.gouv.fr/espace-prive/html/#/formation/fiche/{}"
+DISTANCE_ONLY = "nb_session_a_distance > 0"
+RECORDS_LIMIT = 10_000  # Opendatasoft refuses offset + limit beyond this on /records
+# Columns an offer cannot be read without (the CSV export is checked against them).
+REQUIRED_COLUMNS = ("numero_formation", "intitule_formation", "nom_of", "nb_session_a_distance")
+
+
+class MonCompteFormationSpider(JsonApiSpider):
+    # The platform's data states neither sessions nor a pace (see the recordings), so the
+    # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
+    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    name = "mon_compte_formation"
+    platform = "mon_compte_formation"
+    platform_label = "Mon Compte Formation (CPF)"
+    base_url = "https://www.moncompteformation.gouv.fr"
+    allowed_domains = ["opendata.caissedesdepots.fr"]
+    default_language = "fr"
+    page_size: ClassVar[int] = 100
+
+    def __init__(self, *args, surface: str = "records", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.surface = surface
+
+    async def start(self):
+        if self.surface == "csv":
+            query = urlencode({"delimiter": ";", "where": DISTANCE_ONLY})
+            yield Request(
+                f"{DATASET}/exports/csv?{query}",
+                callback=self.parse_export,
+                errback=self.request_failed,
+            )
+            return
+        async for request in super().start():
+            yield request
+
+    # -- records API -------------------------------------------------------------------
+
+    def first_page_url(self) -> str:
+        query = {
+            "limit": self.page_size,
+            "offset": 0,
+            "where": DISTANCE_ONLY,
+            "order_by": "numero_formation",
+        }
+        return f"{DATASET}/records?{urlencode(query)}"
+
+    def records(self, page: Any) -> list[Any]:
+        return page["results"]
+
+    def next_page_url(self, page: Any, url: str, count: int) -> str | None:
+        offset = query_int(url, "offset") + count
+        if offset < int(page.get("total_count") or 0) and offset + self.page_size <= RECORDS_LIMIT:
+            return with_query(url, offset=offset)
+        return None
+
+    def page_after_failure(self, url: str) -> str | None:
+        offset = query_int(url, "offset") + self.page_size
+        return with_query(url, offset=offset) if offset + self.page_size <= RECORDS_LIMIT else None
+
+    def course_item(self, record: dict[str, Any], response: Response, page: Any = None):
+        return self.offer_item(record, response)
+
+    # -- CSV export --------------------------------------------------------------------
+
+    def parse_export(self, response: Response):
+        text = response.text if hasattr(response, "text") else response.body.decode("utf-8")
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            self.page_failed(response, response.url, "missing_column", f"no column {missing}")
+            return
+        for row in reader:
+            item = self.offer_item(row, response)
+            if item is not None:
+                yield item
+
+    # -- one offer ---------------------------------------------------------------------
+
+    def offer_item(self, offer: dict[str, Any], response: Response) -> RawCourse | None:
+        if not offer.get("numero_formation"):
+            self.crawler.stats.inc_value("moisson/objects/without_id")
+            return None
+        if _number(offer.get("nb_session_a_distance")) <= 0:
+            self.crawler.stats.inc_value("moisson/offers/not_distance")
+            return None
+        hours = _range(offer.get("nombre_heures_total_min"), offer.get("nombre_heures_total_max"))
+        rncp = offer.get("code_rncp")
+        return RawCourse(
+            platform=self.platform,
+            external_id=str(offer["numero_formation"]),
+            url=OFFER_PAGE.format(offer["numero_formation"]),
+            source_url=response.url,
+            title=offer.get("intitule_formation"),
+            description=offer.get("points_forts") or None,
+            duration=f"{hours} heures" if hours else None,
+            level=offer.get("libelle_niveau_sortie_formation") or None,
+            categories=[
+                offer[k]
+                for k in ("libelle_nsf_1", "libelle_code_formacode_principal")
+                if offer.get(k)
+            ],
+            organisations=[offer["nom_of"]] if offer.get("nom_of") else [],
+            price=offer.get("frais_ttc_tot_min"),
+            currency="EUR",
+            certificate=offer.get("intitule_certification") or (f"RNCP {rncp}" if rncp else None),
+            kind="formation",
+            raw=dict(offer),
+        )
+
+    def callback_for_url(self, url: str):
+        return self.parse_export if "/exports/csv" in urlparse(url).path else self.parse_page
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _range(low: Any, high: Any) -> str | None:
+    """``"35"`` or ``"35 à 70"`` from the dataset's min and max, as the dataset gives them."""
+    low, high = (None if v in (None, "") else f"{_number(v):g}" for v in (low, high))
+    if low and high and low != high:
+        return f"{low} à {high}"
+    return low or high

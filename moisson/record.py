@@ -1,0 +1,108 @@
+"""``moisson record``: save a live response into a spider's recordings, with URL and date.
+
+The response is fetched once, politely (the project's user agent, robots.txt obeyed), and
+stored as a body file plus an ``index.json`` entry; ``METADATA.json`` notes where and when
+it was captured. Replays and tests then serve exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+from protego import Protego
+
+EXTENSIONS = {"application/json": ".json", "text/html": ".html", "application/xml": ".xml",
+              "text/xml": ".xml", "text/csv": ".csv", "text/plain": ".txt"}  # fmt: skip
+
+
+class RecordError(RuntimeError):
+    """The page could not be recorded (robots.txt forbids it, network error)."""
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+def fetch(url: str, user_agent: str, timeout: float = 60) -> Fetched:
+    """One GET of ``url``, after checking the site's robots.txt; HTTP errors are recorded too."""
+    parts = urlparse(url)
+    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    try:
+        robots = _get(robots_url, user_agent, timeout)
+        if robots.status == 200 and not Protego.parse(
+            robots.body.decode("utf-8", "replace")
+        ).can_fetch(url, user_agent):
+            raise RecordError(f"robots.txt of {parts.netloc} forbids {url}")
+        return _get(url, user_agent, timeout)
+    except urllib.error.URLError as exc:
+        raise RecordError(f"cannot fetch {url}: {exc.reason}") from exc
+
+
+def _get(url: str, user_agent: str, timeout: float) -> Fetched:
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return Fetched(response.url, response.status, response.headers.get("Content-Type"),
+                           response.read())  # fmt: skip
+    except urllib.error.HTTPError as exc:
+        return Fetched(url, exc.code, exc.headers.get("Content-Type"), exc.read())
+
+
+def save_response(
+    folder: Path, fetched: Fetched, fetched_at: datetime | None = None, name: str | None = None
+) -> Path:
+    """Store ``fetched`` in ``folder`` (body file, index entry, provenance); return the body."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fetched_at = fetched_at or datetime.now(UTC)
+    name = name or _file_name(fetched, folder)
+    body_path = folder / name
+    body_path.write_bytes(fetched.body)
+    index_file = folder / "index.json"
+    index = json.loads(index_file.read_text()) if index_file.exists() else {"responses": []}
+    entry = {
+        "url": fetched.url,
+        "status": fetched.status,
+        "headers": {"Content-Type": fetched.content_type} if fetched.content_type else {},
+        "body": name,
+        "recorded_at": fetched_at.isoformat(),
+    }
+    index["responses"] = [r for r in index["responses"] if r.get("url") != fetched.url] + [entry]
+    index_file.write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
+    metadata_file = folder / "METADATA.json"
+    metadata = json.loads(metadata_file.read_text()) if metadata_file.exists() else {}
+    metadata.setdefault("spider", folder.name)
+    provenance = metadata.get("provenance")
+    if not isinstance(provenance, dict):
+        provenance = {"earlier": provenance} if provenance else {}
+    provenance[name] = f"CAPTURED from {fetched.url} on {fetched_at.isoformat()} (moisson record)"
+    metadata["provenance"] = provenance
+    if metadata.get("captured") in (None, False) and len(provenance) == 1:
+        metadata["captured"] = True
+    elif metadata.get("captured") is False:
+        metadata["captured"] = "partly"
+    metadata_file.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    return body_path
+
+
+def _file_name(fetched: Fetched, folder: Path) -> str:
+    parts = urlparse(fetched.url)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{parts.path} {parts.query}").strip("-")[:80] or "root"
+    mime = (fetched.content_type or "").split(";")[0].strip()
+    extension = EXTENSIONS.get(mime) or mimetypes.guess_extension(mime) or ".bin"
+    name, number = f"{stem}{extension}", 1
+    while (folder / name).exists():
+        number += 1
+        name = f"{stem}-{number}{extension}"
+    return name

@@ -1,0 +1,224 @@
+"""Which course does a listing belong to? Candidates across the whole catalogue, then a verdict.
+
+Candidate search: an exact dictionary on the title key, plus MinHash LSH (datasketch) on
+the title's content words, so a listing is compared with a handful of plausible courses
+instead of all of them. The verdict is ``storage.matching.compare`` (rapidfuzz scores,
+organisations through the alias table, numbers and levels that must agree). Maintainers'
+forced merges and splits (``storage/data/link_overrides.csv``) win over the verdict and are
+re-applied at every run, so they survive every later crawl.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from datasketch import MinHash, MinHashLSH
+from sqlalchemy import select
+
+from storage.matching import Candidate, Match, compare, organisation_key, stem, title_key
+from storage.models import Course, Listing, Organisation, Platform, course_organisation
+
+logger = logging.getLogger(__name__)
+
+NUM_PERM = 64
+LSH_THRESHOLD = 0.6
+OVERRIDES = Path(__file__).with_name("data") / "link_overrides.csv"
+
+
+def candidate_of(title: str, organisations, level: str | None) -> Candidate:
+    names = tuple(organisations or ())
+    return Candidate(
+        title=title_key(title, names),
+        organisations=frozenset(organisation_key(n) for n in names if n),
+        level=level,
+    )
+
+
+_TEMPLATE = MinHash(num_perm=NUM_PERM)  # drawing the permutations is the costly part
+_PERMUTATIONS, _SCHEME = _TEMPLATE.permutations, _TEMPLATE.scheme
+
+
+ORGANISATION_WEIGHT = 3  # tokens per organisation: same title, other institution ≈ 0.33
+
+
+def signature_tokens(candidate: Candidate) -> frozenset[str]:
+    """What LSH hashes: the title's stemmed words and, weighted, its organisations.
+
+    Weighting the organisations keeps "the same title by another institution" (frequent:
+    "Introduction à Python" has dozens) out of each other's candidates, so the number of
+    comparisons per listing stays flat as the catalogue grows.
+    """
+    tokens = {stem(t) for t in candidate.title.tokens}
+    for organisation in candidate.organisations:
+        tokens.update(f"@{organisation}#{i}" for i in range(ORGANISATION_WEIGHT))
+    return frozenset(tokens)
+
+
+@lru_cache(maxsize=4096)
+def _minhash(tokens: frozenset[str]) -> MinHash:
+    m = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME)
+    m.update_batch([t.encode("utf-8") for t in sorted(tokens)])
+    return m
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    course_id: int | None  # None: a new course
+    method: str  # new | exact | fuzzy | override
+    score: float | None
+
+
+@dataclass
+class Overrides:
+    merges: dict[str, str]  # listing key -> the listing whose course it must join
+    splits: set[frozenset[str]]
+
+    @classmethod
+    def load(cls, path: Path = OVERRIDES) -> Overrides:
+        merges, splits = {}, set()
+        if path.exists():
+            with path.open(encoding="utf-8") as handle:
+                for line, row in enumerate(csv.DictReader(handle), start=2):
+                    action = (row.get("action") or "").strip()
+                    a, b = (row.get("listing") or "").strip(), (row.get("other") or "").strip()
+                    if action not in ("merge", "split") or ":" not in a or ":" not in b:
+                        raise ValueError(
+                            f"{path}:{line}: expected merge|split,platform:id,platform:id"
+                        )
+                    if action == "merge":
+                        merges[a] = b
+                    else:
+                        splits.add(frozenset((a, b)))
+        return cls(merges, splits)
+
+
+class CourseIndex:
+    """The catalogue's listings as matching candidates, grouped by course."""
+
+    def __init__(self, overrides: Overrides | None = None):
+        self.overrides = overrides or Overrides({}, set())
+        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        # title key (and organisation) -> listings; "" stands for "no organisation stated"
+        self.exact: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.exact_any: dict[str, set[str]] = defaultdict(set)
+        self.heads: dict[str, set[str]] = defaultdict(set)  # title before its subtitle -> listings
+        self.entries: dict[str, tuple[int, Candidate]] = {}  # listing key -> (course, candidate)
+        self.course_listings: dict[int, set[str]] = defaultdict(set)
+        self.in_lsh: set[str] = set()
+
+    @classmethod
+    def load(cls, conn, overrides: Overrides | None = None) -> CourseIndex:
+        index = cls(overrides)
+        organisations = defaultdict(set)
+        for course_id, name in conn.execute(
+            select(course_organisation.c.course_id, Organisation.name).join(
+                Organisation, Organisation.id == course_organisation.c.organisation_id
+            )
+        ):
+            organisations[course_id].add(name)
+        rows = conn.execute(
+            select(
+                Platform.name, Listing.external_id, Listing.course_id, Listing.title, Course.level
+            )
+            .join(Platform, Platform.id == Listing.platform_id)
+            .join(Course, Course.id == Listing.course_id)
+        ).all()
+        pending = []
+        for platform, external_id, course_id, title, level in rows:
+            key = f"{platform}:{external_id}"
+            candidate = candidate_of(title, sorted(organisations[course_id]), level)
+            index._remember(key, course_id, candidate)
+            if candidate.title.tokens:
+                pending.append((key, signature_tokens(candidate)))
+        if pending:
+            hashes = MinHash.bulk(
+                [
+                    [t.encode("utf-8") for t in sorted({stem(t) for t in tokens})]
+                    for _k, tokens in pending
+                ],
+                num_perm=NUM_PERM,
+                permutations=_PERMUTATIONS,
+                scheme=_SCHEME,
+            )
+            with index.lsh.insertion_session() as session:
+                for (key, _tokens), minhash in zip(pending, hashes, strict=True):
+                    session.insert(key, minhash, check_duplication=False)
+                    index.in_lsh.add(key)
+        return index
+
+    def _remember(self, key: str, course_id: int, candidate: Candidate) -> None:
+        self.entries[key] = (course_id, candidate)
+        for organisation in candidate.organisations or ("",):
+            self.exact[(candidate.title.text, organisation)].add(key)
+        self.exact_any[candidate.title.text].add(key)
+        if candidate.title.head:
+            self.heads[candidate.title.head].add(key)
+        self.course_listings[course_id].add(key)
+
+    def add(self, key: str, course_id: int, candidate: Candidate) -> None:
+        """Index a listing (again, if its course or title changed)."""
+        previous = self.entries.get(key)
+        if previous is not None:
+            old_course, old_candidate = previous
+            self.course_listings[old_course].discard(key)
+            for organisation in old_candidate.organisations or ("",):
+                self.exact[(old_candidate.title.text, organisation)].discard(key)
+            self.exact_any[old_candidate.title.text].discard(key)
+            self.heads[old_candidate.title.head].discard(key)
+            if (
+                signature_tokens(old_candidate) != signature_tokens(candidate)
+                and key in self.in_lsh
+            ):
+                self.lsh.remove(key)
+                self.in_lsh.discard(key)
+        self._remember(key, course_id, candidate)
+        if candidate.title.tokens and key not in self.in_lsh:
+            self.lsh.insert(key, _minhash(signature_tokens(candidate)), check_duplication=False)
+            self.in_lsh.add(key)
+
+    def rename_courses(self, ids: dict[int, int]) -> None:
+        """Provisional course ids (new courses of a batch) become their database ids."""
+        for old, new in ids.items():
+            keys = self.course_listings.pop(old, set())
+            self.course_listings[new] |= keys
+            for key in keys:
+                self.entries[key] = (new, self.entries[key][1])
+
+    def _forbidden(self, key: str, course_id: int) -> bool:
+        return any(
+            frozenset((key, other)) in self.overrides.splits
+            for other in self.course_listings.get(course_id, ())
+        )
+
+    def decide(self, key: str, candidate: Candidate) -> LinkDecision:
+        target = self.overrides.merges.get(key)
+        if target and target in self.entries:
+            return LinkDecision(self.entries[target][0], "override", None)
+        title = candidate.title
+        keys = set(self.heads.get(title.text, ()))
+        for text in (title.text, title.head) if title.head else (title.text,):
+            if candidate.organisations:
+                for organisation in (*candidate.organisations, ""):
+                    keys |= self.exact.get((text, organisation), set())
+            else:
+                keys |= self.exact_any.get(text, set())
+        if title.tokens:
+            keys.update(self.lsh.query(_minhash(signature_tokens(candidate))))
+        keys.discard(key)
+        best: tuple[Match, int] | None = None
+        for other in keys:
+            course_id, other_candidate = self.entries[other]
+            match = compare(candidate, other_candidate)
+            if not match.same or self._forbidden(key, course_id):
+                continue
+            if best is None or match.score > best[0].score:
+                best = (match, course_id)
+        if best is None:
+            return LinkDecision(None, "new", None)
+        match, course_id = best
+        return LinkDecision(course_id, "exact" if match.score >= 100 else "fuzzy", match.score)

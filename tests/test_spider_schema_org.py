@@ -1,0 +1,120 @@
+"""The schema_org spider: two university sites (JSON-LD, microdata, RDFa), one platform each."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+from tests.conftest import REFERENCE_TIME
+from tests.recorded import fresh_crawler, harvest, parse_body
+
+P1 = "https://www.pantheonsorbonne.fr/formation-en-ligne/"
+BX = "https://www.u-bordeaux.fr/formation/mooc/"
+
+
+@pytest.fixture(scope="module")
+def found():
+    return harvest("schema_org")
+
+
+def test_sites_come_from_the_data_file():
+    spider = fresh_crawler("schema_org").spider
+    assert [s["platform"] for s in spider.sites] == ["pantheon_sorbonne", "u_bordeaux"]
+    assert spider.platform_info("u_bordeaux")["base_url"] == "https://www.u-bordeaux.fr"
+
+
+def test_course_rules_per_site(found):
+    urls = [r.url for r in found.requests]
+    assert len(urls) == 6
+    assert P1 + "droit-des-entreprises" in urls
+    assert not any("/actualites/" in u or u.rstrip("/").endswith("/mooc") for u in urls)
+
+
+def test_jsonld_course_with_instance(found):
+    law = found.by_id(P1 + "droit-des-entreprises")
+    assert law["platform"] == "pantheon_sorbonne"
+    assert law["title"] == "Droit des entreprises"
+    assert law["organisations"] == ["Université Paris 1"]
+    assert law["code"] == "P1-DE-01"
+    assert law["price"] == 0 and law["currency"] == "EUR"
+    assert law["certificate"] == "Attestation de suivi"
+    assert law["effort"] == "PT3H"
+    assert law["sessions"] == [
+        {
+            "key": "2027-02-01|online|0",
+            "start": "2027-02-01",
+            "end": "2027-04-12",
+            "languages": ["fr"],
+            "price": None,
+            "currency": None,
+        }
+    ]
+
+
+def test_microdata_course(found):
+    epi = found.by_id(BX + "epidemiologie-les-fondamentaux")
+    assert epi["platform"] == "u_bordeaux"
+    assert epi["title"] == "Épidémiologie – les fondamentaux"
+    assert epi["organisations"] == ["université de Bordeaux"]
+    assert epi["duration"] == "P5W"
+    assert [(s["start"], s["end"]) for s in epi["sessions"]] == [("2027-04-05", "2027-05-10")]
+
+
+def test_rdfa_course(found):
+    wine = found.by_id(BX + "vigne-et-vin")
+    assert wine["title"] == "Vigne et vin : de la parcelle au verre"
+    assert wine["organisations"] == ["Université de Bordeaux"]
+    assert [(s["start"], s["languages"]) for s in wine["sessions"]] == [("2027-03-01", ["fr"])]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_every_item_properties(found, index):
+    item = found.items[index]
+    assert item["platform"] in {"pantheon_sorbonne", "u_bordeaux"}
+    assert item["external_id"] == item["url"] and item["url"].startswith(("https://www.pa", BX))
+    assert item["title"] and item["organisations"] and item["language"]
+
+
+@freeze_time(REFERENCE_TIME)
+def test_pipelines_keep_all(found):
+    kept, dropped = found.normalised()
+    assert len(kept) == 6 and dropped == []
+    law = kept[P1 + "droit-des-entreprises"]
+    assert law.sessions[0].start.isoformat() == "2027-01-31T23:00:00+00:00"
+
+
+COURSE_URL = P1 + "droit-des-entreprises"
+
+
+def page(head: str, body: str = "") -> bytes:
+    return f"<html lang='fr'><head>{head}</head><body>{body}</body></html>".encode()
+
+
+def test_page_without_structured_data():
+    items, _, stats = parse_body("schema_org", page("<title>x</title>"), COURSE_URL, "text/html")
+    assert items == [] and stats["moisson/pages/failed/no_structured_data"] == 1
+
+
+def test_structured_data_with_a_wrong_type():
+    ld = (
+        '<script type="application/ld+json">'
+        '{"@context":"https://schema.org","@type":"Event","name":"Portes ouvertes"}</script>'
+    )
+    items, _, stats = parse_body("schema_org", page(ld), COURSE_URL, "text/html")
+    assert items == [] and stats["moisson/pages/failed/wrong_type"] == 1
+
+
+def test_jsonld_block_that_is_not_json():
+    ld = '<script type="application/ld+json">{"@type": "Course", "name": "Droit", }}</script>'
+    items, _, stats = parse_body("schema_org", page(ld), COURSE_URL, "text/html")
+    assert items == [] and stats["moisson/pages/failed/invalid_jsonld"] == 1
+
+
+def test_a_bad_jsonld_block_does_not_hide_a_good_one():
+    bad = '<script type="application/ld+json">{not json</script>'
+    good = (
+        '<script type="application/ld+json">{"@context":"https://schema.org",'
+        '"@graph":[{"@type":"Course","name":"Droit"}]}</script>'
+    )
+    items, _, _stats = parse_body("schema_org", page(bad + good), COURSE_URL, "text/html")
+    assert [i["title"] for i in items] == ["Droit"]
