@@ -6,6 +6,8 @@ described in docs/PIPELINES.md.
 
 import os
 
+from crawlers.extensions.coverage import key_field_coverage
+
 BOT_NAME = "moisson"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -25,7 +27,13 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
-# Retries go through Scrapy's RetryMiddleware: 5xx and 429 are tried again.
+# Retries go through Scrapy's RetryMiddleware: 5xx and 429 are tried again, after the
+# wait a 429 or 503 asks for in Retry-After (crawlers/extensions/retry_after.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.extensions.retry_after.RetryAfterMiddleware": 550,
+}
+MOISSON_RETRY_AFTER_MAX = 300  # seconds; a longer Retry-After gives the page up
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -56,13 +64,55 @@ MOISSON_REPLAY = False  # serve recorded responses instead of the network
 MOISSON_RECORDINGS_DIR = None  # None: crawlers/recordings
 MOISSON_REFERENCE_TIME = None  # ISO datetime of the crawl; None: the time the crawl starts
 MOISSON_STORE_BATCH_SIZE = 500
-# Health of a run (crawlers/health.py); only a healthy run marks unseen listings missing.
-MOISSON_HEALTH_MIN_ITEMS = 1
-MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS = 0.8
-MOISSON_HEALTH_MAX_ERRORS = 0
 MOISSON_HIDE_AFTER_MISSED_RUNS = 3
+MOISSON_MARK_MISSING = True  # off for the workers of a distributed crawl (Redis)
 
-# Replay settings applied on top of the above by moisson.crawl when MOISSON_REPLAY is on.
+# Modes switched on by one setting (crawlers/extensions/addons.py), under moisson crawl,
+# scrapy crawl and scrapyd alike.
+ADDONS = {
+    "crawlers.extensions.addons.ReplayAddon": 100,
+    "crawlers.extensions.addons.RedisAddon": 200,
+}
+# Distributed crawl with scrapy-redis: every worker started with the same URL and crawl
+# name shares one request queue and one duplicate filter.
+MOISSON_REDIS_URL = os.environ.get("MOISSON_REDIS_URL")
+MOISSON_REDIS_CRAWL = os.environ.get("MOISSON_REDIS_CRAWL")  # None: today's date
+MOISSON_REDIS_IDLE_SECONDS = 30  # an idle worker waits this long for its peers' requests
+
+# Health of a run: the spidermon suite of crawlers/monitors/run_health.py, run once by
+# crawlers/health.py when the spider closes; only a healthy run marks unseen listings
+# missing. Every threshold can be overridden in a spider's custom_settings or with --set;
+# docs/OPERATIONS.md says what each failure means.
+EXTENSIONS = {
+    "crawlers.extensions.coverage.KeyFieldCoverage": 500,
+    # log_count/<LEVEL> per spider, not per process (crawlers/extensions/logcount.py)
+    "scrapy.extensions.logcount.LogCount": None,
+    "crawlers.extensions.logcount.SpiderLogCount": 0,
+}
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+SPIDERMON_MIN_ITEMS = 1  # items stored
+MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS = 0.8  # of the items the last healthy run stored
+# A failed page may hide courses that are still published: by default any error makes
+# the run unfit for missing-marking. Raise it for platforms with known flaky pages.
+SPIDERMON_MAX_ERRORS = 0
+SPIDERMON_MAX_RETRIES = 0  # requests that gave up after their last retry
+MOISSON_HEALTH_MAX_RETRY_SHARE = 0.25  # retries per request sent
+# Share of the items (stored or dropped, not counting not_french) that fill each key field:
+# title 95 %, URL 95 %, a session or a pace 50 %, language 90 % (crawlers/extensions/coverage.py).
+SPIDERMON_FIELD_COVERAGE_RULES = key_field_coverage()
+
+# Alerts for unhealthy runs (crawlers/notifiers.py): unset means not sent.
+MOISSON_ALERT_SMTP_HOST = os.environ.get("MOISSON_ALERT_SMTP_HOST")
+MOISSON_ALERT_SMTP_PORT = int(os.environ.get("MOISSON_ALERT_SMTP_PORT", "25"))
+MOISSON_ALERT_SMTP_USER = os.environ.get("MOISSON_ALERT_SMTP_USER")
+MOISSON_ALERT_SMTP_PASSWORD = os.environ.get("MOISSON_ALERT_SMTP_PASSWORD")
+MOISSON_ALERT_SMTP_STARTTLS = os.environ.get("MOISSON_ALERT_SMTP_STARTTLS") == "1"
+MOISSON_ALERT_EMAIL_FROM = os.environ.get("MOISSON_ALERT_EMAIL_FROM")
+MOISSON_ALERT_EMAIL_TO = os.environ.get("MOISSON_ALERT_EMAIL_TO")
+MOISSON_ALERT_WEBHOOK_URL = os.environ.get("MOISSON_ALERT_WEBHOOK_URL")
+MOISSON_ALERT_TIMEOUT = 10
+
+# Replay settings applied on top of the above by ReplayAddon when MOISSON_REPLAY is on.
 REPLAY_OVERRIDES = {
     "DOWNLOAD_HANDLERS": {
         "http": "crawlers.replay.ReplayDownloadHandler",

@@ -1,8 +1,8 @@
 """``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
 
-Exit status: 0 on success, 1 when a crawl did not finish normally, 2 for a usage or
-configuration error (an unknown spider, an unreachable database), 3 when ``normalise``
-did not understand its text.
+Exit status: 0 on success, 1 when a crawled spider's run is not healthy (so cron and
+systemd can alert), 2 for a usage or configuration error (an unknown spider, a bad
+``--set``, an unreachable database), 3 when ``normalise`` did not understand its text.
 """
 
 from __future__ import annotations
@@ -27,22 +27,13 @@ def _engine(args):
     return engine
 
 
-def _crawl(args, names: list[str], replay: bool) -> int:
+def _crawl(args, names: list[str] | None, replay: bool) -> int:
+    """Crawl ``names`` (None: every spider) and report; the exit status of the command."""
     from crawlers.replay import DEFAULT_RECORDINGS
     from moisson.crawl import project_settings, run_crawl, spider_names
+    from moisson.progress import Progress
     from storage.db import database_url
 
-    known = spider_names()
-    unknown = sorted(set(names) - set(known))
-    if unknown:
-        print(
-            f"moisson: unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    url = database_url(args.db)
-    engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
-    engine.dispose()
     extra = {}
     for assignment in getattr(args, "set", None) or []:
         name, sep, value = assignment.partition("=")
@@ -50,6 +41,7 @@ def _crawl(args, names: list[str], replay: bool) -> int:
             print(f"moisson: --set takes NAME=VALUE, not {assignment!r}", file=sys.stderr)
             return EXIT_USAGE
         extra[name] = value
+    url = database_url(args.db)
     settings = project_settings(
         **extra,
         MOISSON_DATABASE_URL=url,
@@ -58,6 +50,21 @@ def _crawl(args, names: list[str], replay: bool) -> int:
         MOISSON_REFERENCE_TIME=args.reference_time,
         LOG_LEVEL=args.log_level,
     )
+    try:
+        known = spider_names(settings)
+    except (ImportError, ValueError) as exc:
+        print(f"moisson: cannot load the spiders: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    names = known if names is None else names
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        print(
+            f"moisson: unknown spider(s) {', '.join(unknown)}; known: {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
+    engine.dispose()
     if replay:
         root = Path(args.recordings or DEFAULT_RECORDINGS)
         missing = [n for n in names if not (root / n / "index.json").exists()]
@@ -72,32 +79,34 @@ def _crawl(args, names: list[str], replay: bool) -> int:
         except RecordingError as exc:
             print(f"moisson: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    results = run_crawl(names, settings)
-    _print_summary(results)
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
-
-
-def _print_summary(results) -> None:
-    print(
-        f"{'spider':<20} {'finish':<10} {'items':>6} {'new':>5} {'changed':>7} "
-        f"{'same':>5} {'errors':>6}  dropped"
-    )
-    for r in results:
-        dropped = ", ".join(f"{k}={v}" for k, v in r.dropped.items()) or "-"
+    progress = None
+    if not getattr(args, "quiet", False):
+        progress = Progress(sys.stderr, interval=getattr(args, "progress_interval", 60.0))
+    results = run_crawl(names, settings, progress)
+    status = EXIT_OK if all(r.healthy for r in results) else EXIT_FAILED
+    if getattr(args, "json", False):
         print(
-            f"{r.spider:<20} {r.finish_reason or '?':<10} {r.items:>6} {r.new:>5} "
-            f"{r.changed:>7} {r.unchanged:>5} {r.errors:>6}  {dropped}"
+            json.dumps(
+                {
+                    "healthy": status == EXIT_OK,
+                    "exit_status": status,
+                    "spiders": {r.spider: r.as_json() for r in results},
+                },
+                ensure_ascii=False,
+            )
         )
+    else:
+        from moisson.summary import print_summary
+
+        print_summary(results, sys.stdout)
+    return status
 
 
 def cmd_crawl(args) -> int:
-    from moisson.crawl import spider_names
-
     if args.all == bool(args.spiders):
         print("moisson crawl: name spiders or give --all", file=sys.stderr)
         return EXIT_USAGE
-    names = spider_names() if args.all else args.spiders
-    return _crawl(args, names, replay=args.replay)
+    return _crawl(args, None if args.all else args.spiders, replay=args.replay)
 
 
 def cmd_demo(args) -> int:
@@ -335,11 +344,20 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="override a Scrapy or Moisson setting for this run (repeatable)",
         )
+        p.add_argument(
+            "--progress-interval",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="seconds between progress lines when stderr is not a terminal",
+        )
+        p.add_argument("--quiet", action="store_true", help="no progress, only the summary")
 
     crawl = with_db(sub.add_parser("crawl", help="crawl platforms into the catalogue"))
     crawl.add_argument("spiders", nargs="*")
     crawl.add_argument("--all", action="store_true", help="every spider")
     crawl.add_argument("--replay", action="store_true", help="serve recordings, no network")
+    crawl.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     with_crawl_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
 

@@ -1,9 +1,15 @@
-"""Run spiders in one Scrapy process, live or replaying recordings."""
+"""Run spiders in one Scrapy process, live or replaying recordings, and report on each.
+
+Every spider of a run is started in the same ``CrawlerProcess``, so spiders of different
+platforms crawl at the same time while each platform keeps its own politeness limits
+(per-domain concurrency, AutoThrottle). What each spider did is read back from its stats,
+including the health verdict crawlers/health.py left there.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -12,31 +18,90 @@ from scrapy.utils.project import get_project_settings
 
 from pipelines.common import dropped_by_reason
 
+PAGES_FAILED = "moisson/pages/failed/"
+EXCEPTIONS = "downloader/exception_type_count/"
+
 
 @dataclass
 class SpiderResult:
     spider: str
     finish_reason: str | None
+    healthy: bool
+    reasons: list[str]
     items: int
     new: int
     changed: int
     unchanged: int
+    missing: int
     errors: int
-    pages_failed: int
+    requests: int
+    retries: int
+    duration_seconds: float | None
     dropped: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)
     crawl_run_id: int | None = None
 
     @property
     def ok(self) -> bool:
-        return self.finish_reason == "finished"
+        return self.healthy
+
+    @classmethod
+    def from_stats(cls, spider: str, stats: dict) -> SpiderResult:
+        healthy = stats.get("moisson/healthy")
+        reasons = list(stats.get("moisson/health_reasons") or [])
+        if healthy is None:
+            healthy = False
+            reasons.append("no health verdict: the run never reached the catalogue store")
+        return cls(
+            spider=spider,
+            finish_reason=stats.get("finish_reason"),
+            healthy=bool(healthy),
+            reasons=reasons,
+            items=stats.get("item_scraped_count", 0),
+            new=stats.get("moisson/listings/new", 0),
+            changed=stats.get("moisson/listings/changed", 0),
+            unchanged=stats.get("moisson/listings/unchanged", 0),
+            missing=stats.get("moisson/listings/missing", 0),
+            errors=stats.get("log_count/ERROR", 0),
+            requests=stats.get("downloader/request_count", 0),
+            retries=stats.get("retry/count", 0),
+            duration_seconds=stats.get("elapsed_time_seconds"),
+            dropped=dropped_by_reason(stats),
+            faults=faults(stats),
+            crawl_run_id=stats.get("moisson/crawl_run_id"),
+        )
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def faults(stats: dict) -> dict[str, int]:
+    """What went wrong on the way, by kind: failed pages, network errors, lost items."""
+    found = {}
+    for key, value in sorted(stats.items()):
+        if key.startswith(PAGES_FAILED):
+            found[f"page failed: {key[len(PAGES_FAILED) :]}"] = value
+        elif key.startswith(EXCEPTIONS):
+            found[f"download error: {key[len(EXCEPTIONS) :].rsplit('.', 1)[-1]}"] = value
+    named = {
+        "retry/max_reached": "requests out of retries",
+        "replay/unrecorded": "unrecorded URLs",
+        "moisson/store/failed_items": "items the catalogue could not take",
+        "moisson/store/unavailable": "catalogue unavailable",
+        "downloader/response_status_count/429": "HTTP 429 (too many requests)",
+    }
+    for key, label in named.items():
+        if stats.get(key):
+            found[label] = stats[key]
+    for key, value in stats.items():
+        if key.startswith("downloader/response_status_count/5"):
+            found[f"HTTP {key.rsplit('/', 1)[-1]}"] = value
+    return found
 
 
 def project_settings(**overrides) -> Settings:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     settings = get_project_settings()
-    if overrides.get("MOISSON_REPLAY"):
-        for name, value in settings.getdict("REPLAY_OVERRIDES").items():
-            settings.set(name, value, priority="cmdline")
     for name, value in overrides.items():
         if value is not None:
             settings.set(name, value, priority="cmdline")
@@ -47,29 +112,20 @@ def spider_names(settings: Settings | None = None) -> list[str]:
     return sorted(SpiderLoader.from_settings(settings or project_settings()).list())
 
 
-def run_crawl(names: list[str], settings: Settings) -> list[SpiderResult]:
+def run_crawl(names: list[str], settings: Settings, progress=None) -> list[SpiderResult]:
+    """Crawl ``names`` together; ``progress`` (moisson.progress) watches the crawlers."""
     process = CrawlerProcess(settings)
     crawlers = []
     for name in names:
         crawler = process.create_crawler(name)
         crawlers.append(crawler)
         process.crawl(crawler)
+    if progress is not None:
+        progress.watch(crawlers)
     process.start()
-    results = []
-    for crawler in crawlers:
-        stats = crawler.stats.get_stats()
-        results.append(
-            SpiderResult(
-                spider=crawler.spidercls.name,
-                finish_reason=stats.get("finish_reason"),
-                items=stats.get("item_scraped_count", 0),
-                new=stats.get("moisson/listings/new", 0),
-                changed=stats.get("moisson/listings/changed", 0),
-                unchanged=stats.get("moisson/listings/unchanged", 0),
-                errors=stats.get("log_count/ERROR", 0),
-                pages_failed=stats.get("moisson/pages/failed", 0),
-                dropped=dropped_by_reason(stats),
-                crawl_run_id=stats.get("moisson/crawl_run_id"),
-            )
-        )
-    return results
+    if progress is not None:
+        progress.stop()
+    return [
+        SpiderResult.from_stats(crawler.spidercls.name, crawler.stats.get_stats())
+        for crawler in crawlers
+    ]

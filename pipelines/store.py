@@ -10,8 +10,10 @@ import logging
 from datetime import UTC, datetime
 
 from scrapy import signals
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawlers import health
+from crawlers.monitors.run_health import CATALOGUE_UNAVAILABLE, STORE_FAILED
 from pipelines.common import Pipeline, dropped_by_reason, reference_time
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
@@ -72,9 +74,21 @@ class CatalogueStorePipeline(Pipeline):
         for platform, batch in buffers.items():
             if not batch:
                 continue
-            counts = self.writer.store(
-                self.run_id, self.platform_for(platform), batch, self.seen_at
-            )
+            try:
+                counts = self.writer.store(
+                    self.run_id, self.platform_for(platform), batch, self.seen_at
+                )
+            except SQLAlchemyError as exc:
+                # The batch's transaction rolled back: the catalogue keeps what it had, the
+                # run is unhealthy (crawlers/health.py), and the next run writes these again.
+                self.crawler.stats.inc_value(STORE_FAILED, len(batch))
+                logger.error(
+                    "could not store a batch of %d items: %s",
+                    len(batch),
+                    exc,
+                    extra={"spider": self.crawler.spider},
+                )
+                continue
             self.counts.add(counts)
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
         self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)
@@ -83,49 +97,62 @@ class CatalogueStorePipeline(Pipeline):
     def close_spider(self, spider=None):
         self.flush()
         # maintainers' forced merges and splits win over whatever this run linked
-        moved = self.writer.apply_overrides(self.seen_at)
+        try:
+            moved = self.writer.apply_overrides(self.seen_at)
+        except SQLAlchemyError as exc:
+            self.catalogue_lost(exc)
+            return
         self.crawler.stats.set_value("moisson/links/overridden", moved)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
+        try:
+            previous = self.writer.previous_healthy_items(spider.name, self.run_id)
+        except SQLAlchemyError as exc:
+            self.catalogue_lost(exc)
+            previous = None
+        verdict = health.judge(self.crawler, reason, previous, self.run_id)
         stats = self.crawler.stats.get_stats()
-        errors = stats.get("log_count/ERROR", 0)
-        stored = self.counts.new + self.counts.changed + self.counts.unchanged
-        verdict = health.evaluate(
-            reason,
-            stored,
-            errors,
-            self.writer.previous_healthy_items(spider.name, self.run_id),
-            self.crawler.settings,
-        )
-        if verdict.healthy:
-            # every platform this spider feeds (schema_org feeds several), seen or not today
-            missing, hidden = self.writer.mark_missing(
-                self.run_id,
-                self.writer.platforms_of_spider(spider.name),
-                self.seen_at,
-                self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
+        try:
+            if verdict.healthy and self.crawler.settings.getbool("MOISSON_MARK_MISSING", True):
+                # every platform this spider feeds (schema_org feeds several), seen or not today
+                missing, hidden = self.writer.mark_missing(
+                    self.run_id,
+                    self.writer.platforms_of_spider(spider.name),
+                    self.seen_at,
+                    self.crawler.settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
+                )
+                self.crawler.stats.set_value("moisson/listings/missing", missing)
+                self.crawler.stats.set_value("moisson/listings/hidden", hidden)
+            summary = RunSummary(
+                finish_reason=reason,
+                finished_at=datetime.now(UTC),
+                items_scraped=stats.get("item_scraped_count", 0)
+                + stats.get("item_dropped_count", 0),
+                errors=stats.get("log_count/ERROR", 0),
+                dropped_by_reason=dropped_by_reason(stats),
+                stats=self.crawler.stats.get_stats(),
+                healthy=verdict.healthy,
+                health_reasons=verdict.reasons,
             )
-            self.crawler.stats.set_value("moisson/listings/missing", missing)
-            self.crawler.stats.set_value("moisson/listings/hidden", hidden)
-        else:
-            logger.warning(
-                "run %s of %s is not healthy, nothing marked missing: %s",
-                self.run_id,
-                spider.name,
-                "; ".join(verdict.reasons),
-            )
-        self.crawler.stats.set_value("moisson/healthy", verdict.healthy)
-        summary = RunSummary(
-            finish_reason=reason,
-            finished_at=datetime.now(UTC),
-            items_scraped=stats.get("item_scraped_count", 0) + stats.get("item_dropped_count", 0),
-            errors=errors,
-            dropped_by_reason=dropped_by_reason(stats),
-            stats=self.crawler.stats.get_stats(),
-            healthy=verdict.healthy,
-            health_reasons=verdict.reasons,
+            self.writer.finish_run(self.run_id, summary, self.counts)
+        except SQLAlchemyError as exc:
+            self.catalogue_lost(exc)
+        finally:
+            self.engine.dispose()
+
+    def catalogue_lost(self, exc: Exception) -> None:
+        """The database went away: say so, and leave the run's row unfinished."""
+        stats = self.crawler.stats
+        stats.set_value(CATALOGUE_UNAVAILABLE, 1)
+        logger.error(
+            "the catalogue database is unavailable: %s", exc, extra={"spider": self.crawler.spider}
         )
-        self.writer.finish_run(self.run_id, summary, self.counts)
-        self.engine.dispose()
+        reasons = stats.get_value("moisson/health_reasons")
+        if reasons is not None:  # already judged: the verdict could not be written
+            stats.set_value("moisson/healthy", False)
+            stats.set_value(
+                "moisson/health_reasons",
+                [*reasons, "the catalogue database became unavailable before the run was recorded"],
+            )

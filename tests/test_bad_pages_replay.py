@@ -64,13 +64,14 @@ def test_bad_pages_are_counted_and_nothing_is_lost(db_url, recordings_copy):
 
     break_pages(recordings_copy)
     result = crawl(db_url, recordings_copy)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # finished, but not healthy
 
     with engine.connect() as conn:
         run = conn.execute(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).one()
         after = dict(conn.execute(select(Listing.external_id, Listing.content_hash)).all())
         missing = conn.execute(select(Listing.missing_since)).scalars().all()
     assert run.finish_reason == "finished"
+    assert run.healthy is False
     failed = {k.rsplit("/", 1)[-1]: v for k, v in run.stats.items() if "pages/failed/" in k}
     assert failed == {
         "http_404": 1,

@@ -91,7 +91,7 @@ def test_faults_in_one_crawl(db_url, recordings_copy):
 
     edit_page(recordings_copy, "courses-0.json", untitle_and_reverse)
     result = crawl(db_url, recordings_copy)
-    assert result.returncode == 0, result.stderr  # finished, though not healthy
+    assert result.returncode == 1, result.stderr  # finished, though not healthy
     assert "fun_mooc" in result.stdout
 
     run = last_run(engine)
@@ -120,7 +120,7 @@ def test_invalid_json_page(db_url, recordings_copy):
     assert crawl(db_url).returncode == 0
     (recordings_copy / "fun_mooc" / "courses-10.json").write_text('{"meta": {"count": 10, "obj')
     result = crawl(db_url, recordings_copy)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # a page lost: not healthy
     engine = make_engine(db_url)
     run = last_run(engine)
     assert run.stats["moisson/pages/failed/unparseable"] == 1

@@ -111,7 +111,7 @@ def test_half_the_items_is_unhealthy_and_marks_nothing(db_url, recordings_copy):
     objects = all_objects(recordings_copy)
     assert crawl(db_url, recordings_copy).returncode == 0
     publish(recordings_copy, objects[:14])  # 13 French courses of 26
-    assert crawl(db_url, recordings_copy).returncode == 0
+    assert crawl(db_url, recordings_copy).returncode == 1  # not healthy
     last = runs(engine)[-1]
     assert last.healthy is False
     assert any("under 80%" in reason for reason in last.health_reasons)
@@ -145,7 +145,7 @@ def test_error_storm_marks_nothing(db_url, recordings_copy):
 
     edit_index(recordings_copy, storm)
     result = crawl(db_url, recordings_copy)
-    assert result.returncode == 0
+    assert result.returncode == 1
     last = runs(engine)[-1]
     assert last.healthy is False
     assert any("errors logged" in reason for reason in last.health_reasons)

@@ -14,6 +14,7 @@ from storage import db
 from storage.db import DatabaseUnavailable
 from storage.readonly import open_readonly
 from tests.portal_catalogue import HOSTILE_DESCRIPTION, catalogue, client  # noqa: F401
+from tests.test_ops_postgres import roles  # noqa: F401 (fixture)
 
 DANGEROUS = [
     re.compile(r"<script", re.I),
@@ -120,3 +121,27 @@ def test_serve_refuses_a_missing_catalogue(tmp_path):
     result = moisson("serve", "--now", "2026-11-15", cwd=tmp_path)
     assert result.returncode == 2
     assert "not an ISO time with offset" in result.stderr
+
+
+@pytest.mark.postgres
+def test_the_portal_role_of_operations_searches_in_french(roles):  # noqa: F811
+    """As docs/OPERATIONS.md sets it up: the crawler migrates (0003 included) and writes,
+    the portal's role reads, full-text search and all, and cannot write."""
+    from datetime import datetime
+
+    from storage.search import CourseFilters, search_courses
+    from tests.conftest import REFERENCE_TIME
+    from tests.test_ops_postgres import moisson
+
+    crawler_url, portal_url = roles
+    crawl = moisson(
+        "crawl", "fun_mooc", "--replay", "--db", crawler_url, "--reference-time", REFERENCE_TIME
+    )
+    assert crawl.returncode == 0, crawl.stderr
+    engine = open_readonly(portal_url)
+    now = datetime.fromisoformat(REFERENCE_TIME)
+    found = search_courses(engine, CourseFilters(q="ethiques"), now)
+    assert [c["title"] for c in found.courses] == ["Éthique de la recherche"]
+    with pytest.raises(Exception, match="read-only"), engine.begin() as conn:  # noqa: B017
+        conn.execute(text("DELETE FROM session"))
+    engine.dispose()

@@ -34,7 +34,10 @@ class MoissonSpider(scrapy.Spider):
         """Count and log a page that yields nothing; the crawl goes on."""
         self.crawler.stats.inc_value(f"moisson/pages/failed/{reason}")
         self.crawler.stats.inc_value("moisson/pages/failed")
-        logger.error("page %s could not be used (%s): %s", url, reason, detail)
+        # extra spider: the error counts for this spider only (crawlers/extensions/logcount.py)
+        logger.error(
+            "page %s could not be used (%s): %s", url, reason, detail, extra={"spider": self}
+        )
 
     def request_failed(self, failure) -> None:
         """Errback for pages whose loss only needs counting (HTTP errors, timeouts)."""

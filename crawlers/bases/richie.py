@@ -115,6 +115,7 @@ class RichieSpider(MoissonSpider):
             page = self.read_json(response)
             objects = page["objects"]
             self.total_courses = int(page["meta"]["total_count"])
+            self.crawler.stats.set_value("moisson/items/expected", self.total_courses)
         except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
             following = self.next_courses_page(offset, 0)

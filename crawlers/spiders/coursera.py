@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, with_query
+from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 API = "https://api.coursera.org/api/courses.v1"
@@ -25,6 +26,9 @@ FIELDS = (
 
 
 class CourseraSpider(JsonApiSpider):
+    # The platform's data states neither sessions nor a pace (see the recordings), so the
+    # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
+    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
     name = "coursera"
     platform = "coursera"
     platform_label = "Coursera"

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
+from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 APPLICATION = "IGSYV1Z1XI"
@@ -24,6 +25,9 @@ INDEX_URL = f"https://{APPLICATION.lower()}-dsn.algolia.net/1/indexes/product"
 
 
 class EdxSpider(JsonApiSpider):
+    # The platform's data states neither sessions nor a pace (see the recordings), so the
+    # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
+    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
     name = "edx"
     platform = "edx"
     platform_label = "edX"

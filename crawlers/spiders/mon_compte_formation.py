@@ -23,6 +23,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
+from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 DATASET = (
@@ -37,6 +38,9 @@ REQUIRED_COLUMNS = ("numero_formation", "intitule_formation", "nom_of", "nb_sess
 
 
 class MonCompteFormationSpider(JsonApiSpider):
+    # The platform's data states neither sessions nor a pace (see the recordings), so the
+    # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
+    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
     name = "mon_compte_formation"
     platform = "mon_compte_formation"
     platform_label = "Mon Compte Formation (CPF)"

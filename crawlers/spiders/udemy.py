@@ -21,6 +21,7 @@ from scrapy.http import Response
 
 from crawlers.bases.common import UnparseablePage
 from crawlers.bases.sitemap import CourseSitemapSpider
+from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 from crawlers.structured import names, nodes_of_type
 
@@ -32,6 +33,9 @@ API_FIELDS = (
 
 
 class UdemySpider(CourseSitemapSpider):
+    # The platform's data states neither sessions nor a pace (see the recordings), so the
+    # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
+    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
     name = "udemy"
     platform = "udemy"
     platform_label = "Udemy"

@@ -1,0 +1,58 @@
+"""Scrapy add-ons that switch whole modes on from one setting.
+
+Because they act on the settings Scrapy itself loads, the modes work the same under
+``moisson crawl``, ``scrapy crawl`` and scrapyd (``setting=MOISSON_REPLAY=1`` in a
+``schedule.json`` call).
+
+- ``MOISSON_REPLAY``: serve the recordings (docs/RECORDINGS.md) with the settings of
+  ``REPLAY_OVERRIDES``; they win over the project's and the spider's settings, not over
+  the command line.
+- ``MOISSON_REDIS_URL``: share the request queue and the duplicate filter of a crawl with
+  every worker started with the same URL and ``MOISSON_REDIS_CRAWL`` (docs/OPERATIONS.md).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+ABOVE_SPIDER = "spider"  # applied after the spider's own settings, so equal priority wins
+
+
+class ReplayAddon:
+    def update_settings(self, settings) -> None:
+        if not settings.getbool("MOISSON_REPLAY"):
+            return
+        for name, value in settings.getdict("REPLAY_OVERRIDES").items():
+            settings.set(name, value, priority=ABOVE_SPIDER)
+
+
+class RedisAddon:
+    def update_settings(self, settings) -> None:
+        url = settings.get("MOISSON_REDIS_URL")
+        if not url:
+            return
+        # Keys name the crawl, so tonight's duplicate filter never hides tomorrow's pages
+        # and one worker finishing does not wipe the queue the others still read.
+        crawl = settings.get("MOISSON_REDIS_CRAWL") or date.today().isoformat()
+        prefix = f"moisson:{crawl}:%(spider)s"
+        distributed = {
+            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "REDIS_URL": url,
+            "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+            "SCHEDULER_PERSIST": True,
+            # A worker sees only its share: it must not mark the others' listings missing,
+            # and its item count says nothing about the platform's (docs/OPERATIONS.md).
+            "MOISSON_MARK_MISSING": False,
+            "MOISSON_HEALTH_MIN_SHARE_OF_PREVIOUS": 0,
+            "SPIDERMON_MIN_ITEMS": 0,
+            # Take from the shared queue only what can be downloaded now: requests held
+            # in a worker's own downloader are work the idle workers cannot share.
+            "CONCURRENT_REQUESTS": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") or 1,
+        }
+        for name, value in distributed.items():
+            settings.set(name, value, priority=ABOVE_SPIDER)
+        extensions = settings.getdict("EXTENSIONS")
+        extensions["crawlers.extensions.distributed.WaitForPeers"] = 600
+        settings.set("EXTENSIONS", extensions, priority=ABOVE_SPIDER)

@@ -1,0 +1,1 @@
+"""Spidermon monitors that judge a finished crawl run (see crawlers/health.py)."""
