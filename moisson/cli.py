@@ -1,4 +1,4 @@
-"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise.
+"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
 
 Exit status: 0 on success, 1 when a crawled spider's run is not healthy (so cron and
 systemd can alert), 2 for a usage or configuration error (an unknown spider, a bad
@@ -289,6 +289,39 @@ def cmd_normalise(args) -> int:
     return exit_status(result)
 
 
+def cmd_serve(args) -> int:
+    """The portal and its API, reading the catalogue without the right to write."""
+    import uvicorn
+
+    from portal.app import create_app
+    from storage.db import DatabaseUnavailable
+    from storage.readonly import open_readonly
+
+    clock = {}
+    if args.now:
+        from datetime import datetime
+
+        try:
+            frozen = datetime.fromisoformat(args.now)
+        except ValueError:
+            frozen = None
+        if frozen is None or frozen.tzinfo is None:
+            print(
+                f"moisson serve: --now {args.now!r} is not an ISO time with offset", file=sys.stderr
+            )
+            return EXIT_USAGE
+        clock = {"clock": lambda: frozen}
+    try:
+        engine = open_readonly(args.db)
+    except DatabaseUnavailable as exc:
+        print(f"moisson serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Moisson portal on http://{args.host}:{args.port}/ (API: /api/v1, docs: /api/docs)")
+    app = create_app(engine, **clock)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -384,6 +417,15 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("--today", help="reference date YYYY-MM-DD (default: today in Paris)")
     norm.add_argument("--platform", help="the platform whose scale the text uses (edx, …)")
     norm.set_defaults(func=cmd_normalise)
+
+    serve = with_db(sub.add_parser("serve", help="the portal and its JSON API, read-only"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

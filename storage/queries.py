@@ -5,7 +5,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from storage.models import Course, CrawlRun, Listing, ListingChange, Platform, Session
+from storage.models import (
+    Course,
+    CrawlRun,
+    Listing,
+    ListingChange,
+    Organisation,
+    Platform,
+    Session,
+    Topic,
+    course_organisation,
+    course_topic,
+)
 
 
 def catalogue_stats(engine: Engine) -> dict:
@@ -101,3 +112,125 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
             .order_by(ListingChange.id)
         ).all()
     return [dict(row._mapping) for row in rows]
+
+
+# -- the portal's lists ----------------------------------------------------------------------
+# Counts are of visible courses: a course whose every listing is hidden is not shown.
+
+
+def _visible_courses():
+    return select(Listing.course_id).where(
+        Listing.hidden.is_(False), Listing.course_id.is_not(None)
+    )
+
+
+def list_topics(engine: Engine) -> list[dict]:
+    parent = Topic.__table__.alias("parent")
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(course_topic.c.topic_id, func.count())
+                .where(course_topic.c.course_id.in_(_visible_courses()))
+                .group_by(course_topic.c.topic_id)
+            ).all()
+        )
+        rows = conn.execute(
+            select(Topic.id, Topic.slug, Topic.label, parent.c.slug.label("parent"))
+            .outerjoin(parent, parent.c.id == Topic.parent_id)
+            .order_by(Topic.label)
+        ).all()
+    return [
+        {"slug": r.slug, "label": r.label, "parent": r.parent, "courses": counts.get(r.id, 0)}
+        for r in rows
+    ]
+
+
+def list_platforms(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        visible = Listing.hidden.is_(False)
+        rows = conn.execute(
+            select(
+                Platform.id,
+                Platform.name,
+                Platform.label,
+                Platform.base_url,
+                func.count(func.distinct(Listing.course_id)).label("courses"),
+                func.count(Listing.id).label("listings"),
+            )
+            .outerjoin(Listing, (Listing.platform_id == Platform.id) & visible)
+            .group_by(Platform.id, Platform.name, Platform.label, Platform.base_url)
+            .order_by(Platform.name)
+        ).all()
+        last = {}
+        for run in conn.execute(
+            select(CrawlRun.platform_id, CrawlRun.finished_at, CrawlRun.healthy)
+            .where(CrawlRun.finished_at.is_not(None))
+            .order_by(CrawlRun.finished_at)
+        ):
+            last[run.platform_id] = run
+    return [
+        {
+            "name": r.name,
+            "label": r.label or r.name,
+            "base_url": r.base_url,
+            "courses": r.courses,
+            "listings": r.listings,
+            "last_crawl": last[r.id].finished_at if r.id in last else None,
+            "last_crawl_healthy": last[r.id].healthy if r.id in last else None,
+        }
+        for r in rows
+    ]
+
+
+def list_organisations(
+    engine: Engine, name: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[int, list[dict]]:
+    """Organisations with visible courses, most courses first; ``name`` is a substring."""
+    from storage.matching import organisation_key_plain
+
+    count = func.count(course_organisation.c.course_id).label("courses")
+    stmt = (
+        select(Organisation.id, Organisation.name, count)
+        .join(course_organisation, course_organisation.c.organisation_id == Organisation.id)
+        .where(course_organisation.c.course_id.in_(_visible_courses()))
+        .group_by(Organisation.id, Organisation.name)
+    )
+    if name is not None:
+        key = organisation_key_plain(name)  # as organisation.normalised_name is written
+        if not key:  # punctuation alone names nothing
+            return 0, []
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Organisation.normalised_name.like(f"%{escaped}%", escape="\\"))
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = conn.execute(
+            stmt.order_by(count.desc(), Organisation.name)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+    return total, [{"id": r.id, "name": r.name, "courses": r.courses} for r in rows]
+
+
+def portal_stats(engine: Engine, now, cache=None) -> dict:
+    """The catalogue at a glance, states computed at ``now`` (counts memoised in ``cache``)."""
+    from storage.search import STATES, CourseFilters, count_courses
+
+    base = catalogue_stats(engine)
+    with engine.connect() as conn:
+        organisations = conn.execute(select(func.count(Organisation.id))).scalar_one()
+        platforms = conn.execute(select(func.count(Platform.id))).scalar_one()
+        last_crawl = conn.execute(select(func.max(CrawlRun.finished_at))).scalar()
+    by_state = {
+        state: count_courses(engine, CourseFilters(state=state), now, cache) for state in STATES
+    }
+    return {
+        "now": now,
+        "courses": count_courses(engine, CourseFilters(), now, cache),
+        "listings": base["listings"],
+        "sessions": base["sessions"],
+        "platforms": platforms,
+        "organisations": organisations,
+        "by_state": by_state,
+        "by_platform": base["by_platform"],
+        "last_crawl": last_crawl,
+    }

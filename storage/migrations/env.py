@@ -9,6 +9,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate must not drop what migration 0003 made outside the models: the FTS5
+    table and its shadow tables, and PostgreSQL's full-text expression index."""
+    if type_ == "table" and name and name.startswith("course_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_course_search")
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or make_engine(
         config.get_main_option("sqlalchemy.url")
@@ -19,6 +27,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         context.run_migrations()
 

@@ -1,0 +1,100 @@
+"""The portal's ASGI application: the JSON API under ``/api/v1`` and the French pages.
+
+It reads a catalogue opened by ``storage.readonly.open_readonly``, so it cannot write.
+``clock`` gives "now": course states depend on it, and tests freeze it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from portal import api, pages
+from portal.params import DropEmptyParams
+from storage.cache import MinuteCache
+
+STATIC = Path(__file__).with_name("static")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _problem_message(errors) -> str:
+    parts = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "invalid parameter — " + "; ".join(parts)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    engine: Engine, clock: Callable[[], datetime] = _utc_now, cache_size: int = 512
+) -> FastAPI:
+    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time."""
+    app = FastAPI(
+        title="Moisson",
+        summary="Catalogue ouvert des cours en ligne en français",
+        description=(
+            "Read-only API of the Moisson catalogue: courses gathered from every platform, "
+            "with their sessions, computed states (at the time of the request), facets "
+            "and quality signals. See docs/PORTAL.md for examples."
+        ),
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.clock = lambda: clock().astimezone(UTC)
+    app.state.cache = MinuteCache(cache_size)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(DropEmptyParams)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = [
+            {k: v for k, v in e.items() if k in ("type", "loc", "msg", "input")}
+            for e in exc.errors()
+        ]
+        for error in errors:  # a 10,000-character q is not echoed back whole
+            if isinstance(error.get("input"), str) and len(error["input"]) > 100:
+                error["input"] = error["input"][:100] + "…"
+        message = _problem_message(errors)
+        if _wants_json(request):
+            return JSONResponse({"message": message, "detail": errors}, status_code=422)
+        return pages.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": "Recherche invalide", "message": message, "errors": errors},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _wants_json(request) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        title = "Page introuvable" if exc.status_code == 404 else "Erreur"
+        message = exc.detail if exc.status_code == 404 else str(exc.detail)
+        return pages.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": message, "errors": []},
+            status_code=exc.status_code,
+        )
+
+    return app

@@ -1,0 +1,172 @@
+"""What visitors read: French dates and badges, and third-party HTML made safe.
+
+Course descriptions come from the platforms, so they are untrusted HTML: ``sanitise`` keeps
+an allow-list of harmless tags through nh3 (the Ammonia sanitiser) before anything renders
+them, in pages as in the API.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import nh3
+from babel.dates import format_date
+
+PARIS = ZoneInfo("Europe/Paris")
+LABELS_FILE = Path(__file__).with_name("data") / "labels.json"
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "blockquote",
+    "code",
+    "pre",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@cache
+def labels() -> dict[str, dict[str, str]]:
+    return json.loads(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+def label(kind: str, value) -> str:
+    key = str(value).lower() if isinstance(value, bool) else str(value)
+    return labels()[kind].get(key, key)
+
+
+def sanitise(description: str | None) -> str | None:
+    """Third-party HTML reduced to an allow-list; scripts, styles, handlers, bad URLs go."""
+    if not description:
+        return description
+    return nh3.clean(
+        description,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer ugc",
+    )
+
+
+def plain_text(description: str | None) -> str:
+    """The words of third-party HTML, without any markup (feeds, JSON-LD, meta tags)."""
+    if not description:
+        return ""
+    return " ".join(html.unescape(nh3.clean(description, tags=set())).split())
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(PARIS).date()
+
+
+def french_date(moment: datetime | None, now: datetime | None = None) -> str:
+    """« 12 mars » this year, « 12 mars 2027 » otherwise, in Paris time."""
+    if moment is None:
+        return ""
+    day = local_date(moment)
+    if now is not None and day.year == local_date(now).year:
+        return format_date(day, "d MMMM", locale="fr_FR")
+    return format_date(day, "d MMMM y", locale="fr_FR")
+
+
+def days_until(moment: datetime, now: datetime) -> int:
+    return (local_date(moment) - local_date(now)).days
+
+
+def badges(course: dict, now: datetime) -> list[dict]:
+    """The state badges of a course (or of one session), most useful first.
+
+    Each is ``{"state", "text"}``; the text is what « which course can I start soon? »
+    needs: until when one can enrol, in how many days the next session starts, or that
+    nothing is known. A course's dates come from the session each badge is about.
+    """
+    states = course["states"]
+    sessions = course.get("sessions", [course])
+    out = []
+    if "enrolment_open" in states:
+        session = _first(sessions, "enrolment_open")
+        until = session.get("enrolment_end") if session else None
+        text = (
+            f"Inscriptions ouvertes jusqu'au {french_date(until, now)}"
+            if until
+            else "Inscriptions ouvertes"
+        )
+        out.append({"state": "enrolment_open", "text": text})
+    upcoming = [s["start"] for s in sessions if "upcoming" in s["states"]]
+    if "starting_soon" in states and upcoming:
+        days = days_until(min(upcoming), now)
+        if days <= 0:
+            text = "Commence aujourd'hui"
+        elif days == 1:
+            text = "Commence demain"
+        else:
+            text = f"Commence dans {days} jours"
+        out.append({"state": "starting_soon", "text": text})
+    if "self_paced" in states:
+        out.append({"state": "self_paced", "text": "À votre rythme"})
+    if "ongoing" in states:
+        session = _first(sessions, "ongoing")
+        end = session.get("end") if session else None
+        text = f"En cours jusqu'au {french_date(end, now)}" if end else "En cours"
+        out.append({"state": "ongoing", "text": text})
+    if "upcoming" in states and "starting_soon" not in states:
+        text = f"Prochaine session le {french_date(min(upcoming), now)}" if upcoming else "À venir"
+        out.append({"state": "upcoming", "text": text})
+    if "archived" in states:
+        out.append({"state": "archived", "text": "Archivé – prochaine session inconnue"})
+    return out
+
+
+def _first(sessions: list[dict], state: str) -> dict | None:
+    return next((s for s in sessions if state in s["states"]), None)
+
+
+def weeks_text(duration: dict) -> str:
+    low, high = duration.get("weeks_min"), duration.get("weeks_max")
+    if low is None and high is None:
+        hours_low, hours_high = duration.get("hours_min"), duration.get("hours_max")
+        return _range(hours_low, hours_high, "heure", "heures")
+    return _range(low, high, "semaine", "semaines")
+
+
+def effort_text(effort: dict) -> str:
+    text = _range(effort.get("hours_per_week_min"), effort.get("hours_per_week_max"), "h", "h")
+    return f"{text} par semaine" if text else ""
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def _range(low, high, one: str, many: str) -> str:
+    if low is None and high is None:
+        return ""
+    if low is None or high is None or low == high:
+        value = low if low is not None else high
+        return f"{_number(value)} {one if value <= 1 else many}"
+    return f"{_number(low)} à {_number(high)} {many}"
+
+
+def price_text(amount: float | None, currency: str | None) -> str:
+    if amount is None:
+        return ""
+    if amount == 0:
+        return "gratuit"
+    return f"{_number(amount)} {currency or '€'}".replace("EUR", "€")

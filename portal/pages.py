@@ -1,0 +1,249 @@
+"""The French portal: search page, course pages, Atom feeds, iCalendar files, sitemap."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.templating import Jinja2Templates
+from icalendar import Calendar, Event
+from markupsafe import Markup
+
+from portal import formatting
+from portal.params import SearchParams, search_params
+from storage.search import (
+    CourseFilters,
+    count_visible_courses,
+    course_detail,
+    search_courses,
+    visible_course_index,
+)
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.globals.update(
+    label=formatting.label,
+    labels=formatting.labels,
+    french_date=formatting.french_date,
+    weeks_text=formatting.weeks_text,
+    effort_text=formatting.effort_text,
+    price_text=formatting.price_text,
+)
+SITEMAP_SIZE = 50_000
+FEED_SIZE = 50
+NEW_FOR = timedelta(days=30)
+
+
+def _json_ld(data: dict) -> Markup:
+    """JSON for a ``<script>`` element: ``<`` escaped so no text can close the element."""
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, params: Annotated[SearchParams, Depends(search_params)]):
+    now = request.app.state.clock()
+    result = search_courses(
+        request.app.state.engine,
+        params.filters,
+        now,
+        sort=params.sort,
+        page=params.page,
+        per_page=params.per_page,
+        cache=request.app.state.cache,
+    )
+    for course in result.courses:
+        course["badges"] = formatting.badges(course, now)
+    pages = max(1, -(-result.total // params.per_page))
+    return templates.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "params": params,
+            "filters": params.filters,
+            "result": result,
+            "now": now,
+            "pages": pages,
+        },
+    )
+
+
+def _course_json_ld(request: Request, course: dict) -> dict:
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": course["title"],
+        "url": str(request.url_for("course_page", course_id=course["id"])),
+        "description": formatting.plain_text(course["description"])[:5000] or None,
+        "inLanguage": course["language"],
+        "provider": [
+            {"@type": "Organization", "name": org["name"]} for org in course["organisations"]
+        ],
+        "educationalLevel": formatting.label("level", course["level"]) if course["level"] else None,
+        "isAccessibleForFree": course["free"],
+        "hasCourseInstance": [
+            {
+                "@type": "CourseInstance",
+                "courseMode": "online",
+                "startDate": s["start"].isoformat() if s["start"] else None,
+                "endDate": s["end"].isoformat() if s["end"] else None,
+                "inLanguage": s["language"],
+                "url": s["url"],
+                "provider": {"@type": "Organization", "name": s["platform_label"]},
+            }
+            for s in course["sessions"]
+        ],
+    }
+    if course["rating"]["value"] is not None:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": course["rating"]["value"],
+            "ratingCount": course["rating"]["count"],
+        }
+    return _drop_none(data)
+
+
+def _drop_none(value):
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+@router.get("/cours/{course_id}.ics", name="course_calendar")
+def course_calendar(request: Request, course_id: int):
+    """The course's dated sessions, to add to a calendar (an alert without an account)."""
+    now = request.app.state.clock()
+    course = course_detail(request.app.state.engine, course_id, now)
+    if course is None:
+        raise HTTPException(status_code=404, detail=f"Aucun cours n° {course_id}")
+    page = str(request.url_for("course_page", course_id=course_id))
+    calendar = Calendar()
+    calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", course["title"])
+    host = request.url.hostname or "moisson"
+    for session in course["sessions"]:
+        if session["start"] is None:
+            continue
+        event = Event()
+        event.add("uid", f"session-{session['id']}@{host}")
+        event.add("dtstamp", now)
+        event.add("summary", f"{course['title']} ({session['platform_label']})")
+        event.add("dtstart", session["start"])
+        if session["end"]:
+            event.add("dtend", session["end"])
+        lines = [f"Inscription : {session['url']}", f"Fiche : {page}"]
+        if session["enrolment_end"]:
+            lines.insert(
+                0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
+            )
+        event.add("description", "\n".join(lines))
+        event.add("url", session["url"])
+        calendar.add_component(event)
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cours-{course_id}.ics"'},
+    )
+
+
+@router.get("/cours/{course_id}", response_class=HTMLResponse, name="course_page")
+def course_page(request: Request, course_id: int):
+    now = request.app.state.clock()
+    course = course_detail(request.app.state.engine, course_id, now)
+    if course is None:
+        raise HTTPException(status_code=404, detail=f"Aucun cours n° {course_id}")
+    course["badges"] = formatting.badges(course, now)
+    for session in course["sessions"]:
+        session["badges"] = formatting.badges(session, now)
+    return templates.TemplateResponse(
+        request,
+        "course.html",
+        {
+            "course": course,
+            "description": Markup(formatting.sanitise(course["description"]) or ""),
+            "summary": formatting.plain_text(course["description"])[:300],
+            "json_ld": _json_ld(_course_json_ld(request, course)),
+            "now": now,
+        },
+    )
+
+
+@router.get("/flux.atom", name="feed")
+def feed(request: Request, params: Annotated[SearchParams, Depends(search_params)]):
+    """New and soon-starting courses of a search, newest first, as an Atom feed."""
+    now = request.app.state.clock()
+    engine = request.app.state.engine
+    new = search_courses(engine, params.filters, now, sort="new", per_page=FEED_SIZE, facets=False)
+    soon = search_courses(
+        engine,
+        CourseFilters(**{**params.filters.__dict__, "state": "starting_soon"}),
+        now,
+        sort="start",
+        per_page=FEED_SIZE,
+        facets=False,
+    )
+    entries, seen = [], set()
+    for course in soon.courses + [c for c in new.courses if c["created_at"] >= now - NEW_FOR]:
+        if course["id"] in seen:
+            continue
+        seen.add(course["id"])
+        course["badges"] = formatting.badges(course, now)
+        entries.append(course)
+    updated = max((c["updated_at"] for c in entries), default=now)
+    return templates.TemplateResponse(
+        request,
+        "feed.xml",
+        {
+            "entries": entries,
+            "updated": updated,
+            "params": params,
+            "self_url": str(request.url),
+        },
+        media_type="application/atom+xml; charset=utf-8",
+    )
+
+
+@router.get("/sitemap.xml", name="sitemap")
+def sitemap(request: Request):
+    """Every visible course page; past 50,000 URLs, an index of numbered sitemaps."""
+    engine = request.app.state.engine
+    total = count_visible_courses(engine)
+    if total > SITEMAP_SIZE:
+        parts = -(-total // SITEMAP_SIZE)
+        return templates.TemplateResponse(
+            request,
+            "sitemap_index.xml",
+            {"parts": range(1, parts + 1)},
+            media_type="application/xml",
+        )
+    return _sitemap_part(request, 1)
+
+
+@router.get("/sitemap-{part}.xml", name="sitemap_part")
+def sitemap_part(request: Request, part: int):
+    return _sitemap_part(request, part)
+
+
+def _sitemap_part(request: Request, part: int):
+    if part < 1:
+        raise HTTPException(status_code=404)
+    courses = visible_course_index(
+        request.app.state.engine, offset=(part - 1) * SITEMAP_SIZE, limit=SITEMAP_SIZE
+    )
+    if not courses and part > 1:
+        raise HTTPException(status_code=404)
+    return templates.TemplateResponse(
+        request, "sitemap.xml", {"courses": courses}, media_type="application/xml"
+    )
+
+
+@router.get("/robots.txt", response_class=PlainTextResponse)
+def robots(request: Request):
+    return f"User-agent: *\nAllow: /\nSitemap: {request.url_for('sitemap')}\n"

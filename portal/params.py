@@ -1,0 +1,146 @@
+"""The search parameters shared by the API, the search page and the feeds.
+
+An empty parameter means "any" (a search form sends every field), so ``DropEmptyParams``
+removes them before validation; anything else invalid is a 422 that names the parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Query
+from fastapi.exceptions import RequestValidationError
+
+from portal.formatting import PARIS
+from portal.schemas import Level, Sort, State
+from storage.search import CourseFilters
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+MAX_QUERY_LENGTH = 200
+
+
+class DropEmptyParams:
+    """ASGI middleware: ``?state=&q=python`` is read as ``?q=python``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            kept = [(k, v) for k, v in pairs if v.strip() != ""]
+            if len(kept) != len(pairs):
+                scope = dict(scope, query_string=urlencode(kept).encode("latin-1"))
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class SearchParams:
+    filters: CourseFilters
+    sort: Sort | None
+    page: int
+    per_page: int
+
+    def query(self, **changes) -> str:
+        """This search as a query string, with some parameters changed (None removes)."""
+        f = self.filters
+        values = {
+            "q": f.q,
+            "state": f.state,
+            "starts_after": self._day(f.starts_after),
+            "starts_before": self._day(f.starts_before),
+            "level": f.level,
+            "topic": f.topic,
+            "platform": f.platform,
+            "organisation": f.organisation,
+            "free": _bool(f.free),
+            "certificate": _bool(f.certificate),
+            "max_weeks": f.max_weeks,
+            "max_hours_per_week": f.max_hours_per_week,
+            "sort": self.sort,
+            "page": self.page if self.page != 1 else None,
+            "per_page": self.per_page if self.per_page != 20 else None,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v is not None})
+
+    @staticmethod
+    def _day(moment: datetime | None) -> str | None:
+        return moment.astimezone(PARIS).date().isoformat() if moment else None
+
+
+def _bool(value: bool | None) -> str | None:
+    return None if value is None else str(value).lower()
+
+
+def search_params(
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="words to find in French, accents and plurals ignored",
+        ),
+    ] = None,
+    state: Annotated[
+        State | None, Query(description="courses with a session in this state")
+    ] = None,
+    starts_after: Annotated[
+        date | None, Query(description="a session starts on or after this day (Paris)")
+    ] = None,
+    starts_before: Annotated[
+        date | None, Query(description="the same session starts on or before this day")
+    ] = None,
+    level: Level | None = None,
+    topic: Annotated[str | None, Query(max_length=100, description="a topic slug")] = None,
+    platform: Annotated[str | None, Query(max_length=80, description="a platform name")] = None,
+    organisation: Annotated[int | None, Query(ge=1, description="an organisation id")] = None,
+    free: bool | None = None,
+    certificate: Annotated[
+        bool | None, Query(description="true: some certificate or attestation exists")
+    ] = None,
+    max_weeks: Annotated[float | None, Query(gt=0, le=520)] = None,
+    max_hours_per_week: Annotated[float | None, Query(gt=0, le=168)] = None,
+    sort: Annotated[
+        Sort | None, Query(description="default: relevance with q, start without")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+) -> SearchParams:
+    if starts_after and starts_before and starts_after > starts_before:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "starts_before"),
+                    "msg": "starts_before is earlier than starts_after",
+                    "input": starts_before.isoformat(),
+                }
+            ]
+        )
+    filters = CourseFilters(
+        q=q,
+        state=state,
+        starts_after=_paris_midnight(starts_after) if starts_after else None,
+        starts_before=(
+            _paris_midnight(starts_before + timedelta(days=1)) - timedelta(microseconds=1)
+            if starts_before
+            else None
+        ),
+        level=level,
+        topic=topic,
+        platform=platform,
+        organisation=organisation,
+        free=free,
+        certificate=certificate,
+        max_weeks=max_weeks,
+        max_hours_per_week=max_hours_per_week,
+    )
+    return SearchParams(filters=filters, sort=sort, page=page, per_page=per_page)
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=PARIS)

@@ -1,0 +1,194 @@
+"""The JSON API's documents, as published in its OpenAPI description."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+State = Literal["enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived"]
+Sort = Literal["relevance", "start", "new", "rating"]
+Level = Literal["debutant", "intermediaire", "avance", "tous_niveaux"]
+
+
+class Named(BaseModel):
+    name: str
+    label: str
+
+
+class OrganisationRef(BaseModel):
+    id: int
+    name: str
+
+
+class TopicRef(BaseModel):
+    slug: str
+    label: str
+
+
+class Duration(BaseModel):
+    weeks_min: float | None
+    weeks_max: float | None
+    hours_min: float | None
+    hours_max: float | None
+
+
+class Effort(BaseModel):
+    hours_per_week_min: float | None
+    hours_per_week_max: float | None
+
+
+class Price(BaseModel):
+    amount: float | None
+    currency: str | None
+
+
+class Certificate(BaseModel):
+    kind: str | None = Field(description="none, attestation, certificate or diploma")
+    price: float | None
+
+
+class Rating(BaseModel):
+    value: float | None
+    count: int | None
+
+
+class Completeness(BaseModel):
+    score: float = Field(description="share of the key facts the record states, 0 to 1")
+    missing: list[str]
+
+
+class SessionOut(BaseModel):
+    id: int
+    platform: str
+    platform_label: str
+    url: str = Field(description="where to enrol: the listing's page on its platform")
+    start: datetime | None
+    end: datetime | None
+    enrolment_start: datetime | None
+    enrolment_end: datetime | None
+    pace: str | None
+    language: str | None
+    price: float | None
+    currency: str | None
+    offer: str | None
+    certificate: str | None
+    certificate_price: float | None
+    state: State
+    states: list[State]
+
+
+class CourseSummary(BaseModel):
+    id: int
+    url: str = Field(description="the course's page on this portal")
+    title: str
+    language: str | None
+    level: Level | None
+    duration: Duration
+    effort: Effort
+    free: bool | None
+    price: Price
+    certificate: Certificate
+    rating: Rating
+    enrolments: int | None
+    created_at: datetime
+    updated_at: datetime
+    organisations: list[OrganisationRef]
+    topics: list[TopicRef]
+    platforms: list[Named]
+    state: State = Field(description="the course's main state at the time of the request")
+    states: list[State]
+    next_session: SessionOut | None
+    completeness: Completeness
+
+
+class ListingOut(BaseModel):
+    platform: str
+    platform_label: str
+    external_id: str
+    url: str
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    rating: Rating
+    enrolments: int | None
+
+
+class CourseDetail(CourseSummary):
+    description: str | None = Field(description="sanitised HTML (allow-list)")
+    sessions: list[SessionOut]
+    listings: list[ListingOut]
+
+
+class FacetValue(BaseModel):
+    value: str | int | bool
+    label: str | None = None
+    count: int
+
+
+class Facets(BaseModel):
+    state: list[FacetValue]
+    platform: list[FacetValue]
+    level: list[FacetValue]
+    topic: list[FacetValue]
+    organisation: list[FacetValue]
+    free: list[FacetValue]
+    certificate: list[FacetValue]
+
+
+class CoursePage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    sort: Sort
+    now: datetime = Field(description="the time states were computed at")
+    courses: list[CourseSummary]
+    facets: Facets | None
+
+
+class TopicOut(BaseModel):
+    slug: str
+    label: str
+    parent: str | None
+    courses: int
+
+
+class PlatformOut(BaseModel):
+    name: str
+    label: str
+    base_url: str | None
+    courses: int
+    listings: int
+    last_crawl: datetime | None
+    last_crawl_healthy: bool | None
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    courses: int
+
+
+class OrganisationPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    organisations: list[OrganisationOut]
+
+
+class StatsOut(BaseModel):
+    now: datetime
+    courses: int
+    listings: int
+    sessions: int
+    platforms: int
+    organisations: int
+    by_state: dict[str, int]
+    by_platform: dict[str, int]
+    last_crawl: datetime | None
+
+
+class ValidationProblem(BaseModel):
+    message: str
+    detail: list[dict]

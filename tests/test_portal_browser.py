@@ -1,0 +1,194 @@
+"""The portal in headless Chromium: search, filter, open a course, read the state badges.
+
+It drives Debian's ``chromium`` through Playwright's ``executable_path`` (never
+``playwright install``) against a real ``moisson serve`` on a loopback port, with every
+request to another host aborted. Elsewhere than CI the tests skip when Chromium or
+Playwright is missing; CI sets ``MOISSON_REQUIRE_BROWSER=1`` so that they fail instead.
+The search page's screenshot lands in ``$MOISSON_ARTIFACTS`` (default ``var/artifacts``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import REFERENCE_TIME, ROOT
+from tests.portal_catalogue import VISIBLE, build
+
+CHROMIUM = os.environ.get("MOISSON_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(os.environ.get("MOISSON_ARTIFACTS", ROOT / "var" / "artifacts"))
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _unavailable(reason: str):
+    if os.environ.get("MOISSON_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"MOISSON_REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """``moisson serve`` on the test catalogue, frozen at the recordings' "now"."""
+    folder = tmp_path_factory.mktemp("browser")
+    catalogue = build(f"sqlite:///{folder / 'catalogue.sqlite3'}")
+    log = folder / "serve.log"
+    catalogue.engine.dispose()
+    port = _free_port()
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "moisson.cli",
+                "serve",
+                "--db",
+                catalogue.url,
+                "--port",
+                str(port),
+                "--now",
+                REFERENCE_TIME,
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/stats", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                server.wait()
+                pytest.fail(f"moisson serve did not start: {log.read_text()}")
+            time.sleep(0.2)
+    yield base, catalogue
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def page(browser, portal):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    blocked = []
+
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname
+        if host in LOOPBACK:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert blocked == [], f"the portal asked for other hosts: {blocked}"
+
+
+def test_search_page_and_screenshot(page, portal):
+    base, _ = portal
+    response = page.goto(base + "/")
+    assert response.status == 200
+    assert page.locator("h1").inner_text() == "Quel cours pouvez-vous commencer bientôt ?"
+    assert page.locator("#results-title").inner_text() == f"{VISIBLE} cours"
+    badges = page.locator(".badge").all_inner_texts()
+    assert any(b.startswith("Inscriptions ouvertes jusqu'au ") for b in badges)
+    assert "Commence dans 5 jours" in badges
+    assert "À votre rythme" in badges
+    assert "Archivé – prochaine session inconnue" in badges
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "search-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_search_then_filter_then_open_a_course(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    page.get_by_label("Mots-clés").fill("statistiques")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=statistiques*")
+    titles = page.locator("li.course h3").all_inner_texts()
+    assert "Introduction à la statistique avec R" in titles
+    assert "Statistiques descriptives pour l'analyse de données" in titles
+
+    page.get_by_label("État").select_option("starting_soon")
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**state=starting_soon*")
+    assert page.locator("#results-title").inner_text() == "1 cours pour « statistiques »"
+    course = page.locator("li.course").first
+    assert "Commence dans 5 jours" in course.locator(".badge").all_inner_texts()
+    assert "sur OpenClassrooms" in course.inner_text()
+
+    course.get_by_role("link").click()
+    page.wait_for_url("**/cours/*")
+    assert page.locator("h1").inner_text() == "Statistiques descriptives pour l'analyse de données"
+    badges = page.locator("article > ul.badges .badge").all_inner_texts()
+    assert badges[0].startswith("Inscriptions ouvertes jusqu'au 22 novembre")
+    assert "Commence dans 5 jours" in badges
+    enrol = page.get_by_role("link", name="OpenClassrooms")
+    assert enrol.get_attribute("href") == "https://openclassrooms.com/fr/courses/oc-stats"
+    assert page.locator('script[type="application/ld+json"]').count() == 1
+
+
+def test_keyboard_reaches_the_search_first(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+
+
+def test_small_screens_do_not_scroll_sideways(browser, portal):
+    base, catalogue = portal
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    tab = context.new_page()
+    for path in ("/", f"/cours/{catalogue.ids['oc-stat-r']}"):
+        tab.goto(base + path)
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, path
+    context.close()
