@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -117,6 +118,7 @@ class Course(Base):
     """The deduplicated course the portal shows; gathers listings of every platform."""
 
     __tablename__ = "course"
+    __table_args__ = (Index("ix_course_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     title: Mapped[str] = mapped_column(Text)
@@ -172,7 +174,10 @@ class Listing(Base):
     """A course as one platform publishes it, keyed by the platform's own id."""
 
     __tablename__ = "listing"
-    __table_args__ = (UniqueConstraint("platform_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform_id", "external_id"),
+        Index("ix_listing_course_id_hidden", "course_id", "hidden"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
@@ -205,7 +210,20 @@ class Session(Base):
     """One run of a listing."""
 
     __tablename__ = "session"
-    __table_args__ = (UniqueConstraint("listing_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("listing_id", "key"),
+        # read side (migration 0003): start sorts and state filters
+        Index("ix_session_start", "start"),
+        Index(
+            "ix_session_listing_id_dates",
+            "listing_id",
+            "start",
+            "end",
+            "enrolment_start",
+            "enrolment_end",
+            "pace",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"))
