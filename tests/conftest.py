@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -19,6 +21,26 @@ ROOT = Path(__file__).resolve().parent.parent
 RECORDINGS = ROOT / "crawlers" / "recordings"
 REFERENCE_TIME = "2026-11-15T12:00:00+01:00"  # the recordings' "now" (see their METADATA)
 PG_ENV = "MOISSON_TEST_POSTGRES_URL"
+
+
+def moisson(*args, cwd=ROOT, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run the ``moisson`` command line in a child process, as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "moisson.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def replay_crawl(db_url, *extra, recordings=None, spider="fun_mooc"):
+    """A whole replayed crawl of one spider into ``db_url``, at the recordings' "now"."""
+    args = ["crawl", spider, "--replay", "--db", db_url, "--reference-time", REFERENCE_TIME]
+    if recordings is not None:
+        args += ["--recordings", str(recordings)]
+    return moisson(*args, *extra)
 
 
 def _postgres_url_or_skip() -> str:

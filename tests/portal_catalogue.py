@@ -11,8 +11,6 @@ Everything is read at ``NOW``, the recordings' "now".
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +23,7 @@ from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
 from storage.models import Listing, Platform
 from storage.readonly import open_readonly
-from tests.conftest import PG_ENV, REFERENCE_TIME, ROOT
+from tests.conftest import PG_ENV, REFERENCE_TIME, replay_crawl
 
 NOW = datetime.fromisoformat(REFERENCE_TIME).astimezone(UTC)
 HOSTILE_DESCRIPTION = (
@@ -170,24 +168,7 @@ def extra_records() -> list[CourseRecord]:
 
 
 def _crawl_recordings(url: str) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "moisson.cli",
-            "crawl",
-            "fun_mooc",
-            "--replay",
-            "--db",
-            url,
-            "--reference-time",
-            REFERENCE_TIME,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    result = replay_crawl(url)
     assert result.returncode == 0, result.stderr
 
 

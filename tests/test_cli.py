@@ -10,18 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import RECORDINGS, REFERENCE_TIME, ROOT
-
-
-def moisson(*args, cwd=ROOT, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "moisson.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env=env,
-    )
+from tests.conftest import RECORDINGS, REFERENCE_TIME, ROOT, moisson
 
 
 @pytest.fixture

@@ -7,35 +7,18 @@ crawl finishes, that the reasons land in crawl_run, and that nothing stored is l
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.models import CrawlRun, Listing, Session
-from tests.conftest import REFERENCE_TIME, ROOT
+from tests.conftest import moisson, replay_crawl
 
 PAGE = "https://www.fun-mooc.fr/api/v1.0/courses/?limit=10&offset={}"
 
 
 def crawl(db_url, recordings=None, *extra):
-    command = [
-        sys.executable,
-        "-m",
-        "moisson.cli",
-        "crawl",
-        "fun_mooc",
-        "--replay",
-        "--db",
-        db_url,
-        "--reference-time",
-        REFERENCE_TIME,
-        *extra,
-    ]
-    if recordings is not None:
-        command += ["--recordings", str(recordings)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return replay_crawl(db_url, *extra, recordings=recordings)
 
 
 def edit_index(recordings, edit):
@@ -151,12 +134,6 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
 
 
 def test_unknown_spider_is_a_usage_error():
-    result = subprocess.run(
-        [sys.executable, "-m", "moisson.cli", "crawl", "nope", "--replay"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = moisson("crawl", "nope", "--replay", timeout=120)
     assert result.returncode == 2
     assert "unknown spider" in result.stderr

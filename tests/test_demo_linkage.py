@@ -7,36 +7,19 @@ Each recording's METADATA.json names the courses it shares with FUN-MOOC
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.models import Course, Listing, Platform
-from tests.conftest import RECORDINGS, REFERENCE_TIME, ROOT
+from tests.conftest import RECORDINGS, REFERENCE_TIME, moisson
 
 
 @pytest.fixture(scope="module")
 def demo_engine(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'catalogue.sqlite3'}"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "moisson.cli",
-            "demo",
-            "--db",
-            url,
-            "--reference-time",
-            REFERENCE_TIME,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    result = moisson("demo", "--db", url, "--reference-time", REFERENCE_TIME, timeout=600)
     assert result.returncode == 0, result.stderr
     engine = make_engine(url)
     yield engine

@@ -5,9 +5,6 @@ One replayed FUN-MOOC crawl per module feeds the coverage checks.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from sqlalchemy import func, select
 
@@ -22,7 +19,7 @@ from pipelines.topics import TopicsPipeline
 from pipelines.validate import ValidatePipeline
 from storage.db import make_engine
 from storage.models import Course, Topic, course_topic
-from tests.conftest import REFERENCE_TIME, ROOT
+from tests.conftest import REFERENCE_TIME, replay_crawl
 
 
 @pytest.fixture
@@ -217,19 +214,7 @@ def test_topics_reach_the_catalogue(db_url):
 @pytest.fixture(scope="module")
 def demo_catalogue(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'catalogue.sqlite3'}"
-    command = [
-        sys.executable,
-        "-m",
-        "moisson.cli",
-        "crawl",
-        "fun_mooc",
-        "--replay",
-        "--db",
-        url,
-        "--reference-time",
-        REFERENCE_TIME,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    result = replay_crawl(url)
     assert result.returncode == 0, result.stderr
     engine = make_engine(url)
     yield engine
