@@ -203,11 +203,11 @@ class CatalogueWriter:
             conn.execute(
                 update(Listing).where(not_seen).values(missing_runs=Listing.missing_runs + 1)
             )
-            newly_hidden = conn.execute(
-                update(Listing)
-                .where(not_seen, Listing.hidden.is_(False), Listing.missing_runs >= hide_after)
-                .values(hidden=True)
-            ).rowcount
+            hiding = not_seen & Listing.hidden.is_(False) & (Listing.missing_runs >= hide_after)
+            affected = set(conn.execute(select(Listing.course_id).where(hiding)).scalars())
+            newly_hidden = conn.execute(update(Listing).where(hiding).values(hidden=True)).rowcount
+            # a course shows what its visible listings say
+            self.refresh_courses(conn, affected - {None}, when)
         return newly_missing, newly_hidden
 
     # -- listings -------------------------------------------------------------------------
@@ -381,13 +381,14 @@ class CatalogueWriter:
         return [tuple(link) for link in links]
 
     def refresh_courses(self, conn, course_ids: set[int], when: datetime) -> None:
-        """Recompute courses from all their listings: fields, organisations; drop empty ones."""
+        """Recompute courses from their listings (visible ones first); drop empty ones."""
         records: dict[int, list[dict]] = defaultdict(list)
         for chunk in _chunks(sorted(course_ids)):
             rows = conn.execute(
                 select(Listing.course_id, Listing.record)
                 .where(Listing.course_id.in_(chunk))
-                .order_by(Listing.course_id, Listing.first_seen, Listing.id)
+                # visible listings first, so a hidden one never speaks for its course
+                .order_by(Listing.course_id, Listing.hidden, Listing.first_seen, Listing.id)
             )
             for course_id, record in rows:
                 records[course_id].append(record)
@@ -505,7 +506,7 @@ class CatalogueWriter:
 
 
 def aggregate(records: list[dict]) -> dict:
-    """A course's values from its listings' records, the first-seen listing first."""
+    """A course's values from its listings' records, in order: the first one speaks first."""
     primary = records[0]
     values = {
         "title": primary.get("title"),

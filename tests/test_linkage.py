@@ -254,3 +254,24 @@ def test_override_file_errors_are_clear(engine, tmp_path):
     overrides.write_text("action,listing,other,note\nfuse,a,b,\n")
     with pytest.raises(ValueError, match="links.csv:2"):
         store(engine, "fun_mooc", [record("fun_mooc", "a", "X", [])], overrides)
+
+
+def test_a_hidden_listing_no_longer_speaks_for_its_course(engine):
+    store(engine, "fun_mooc", [record("fun_mooc", "1031", "Gestion de projet", ["Centrale Lille"])])
+    writer = store(
+        engine,
+        "mon_compte_formation",
+        [record("mon_compte_formation", "cpf-1", "GESTION DE PROJET", ["Centrale Lille"])],
+    )
+    course_id = course_of(engine, "", "1031").course_id
+    assert course_of(engine, "", "cpf-1").course_id == course_id
+    fun = writer.platform_id("fun_mooc")
+    for night in range(1, 4):  # FUN-MOOC stops publishing it: three healthy misses
+        when = T0 + timedelta(days=night)
+        run_id = writer.start_run("fun_mooc", fun, when, replay=True)
+        writer.mark_missing(run_id, [fun], when)
+    with engine.connect() as conn:
+        title = conn.execute(select(Course.title).where(Course.id == course_id)).scalar_one()
+        hidden = conn.execute(select(Listing.hidden).where(Listing.external_id == "1031")).scalar()
+    assert hidden is True
+    assert title == "GESTION DE PROJET"  # the visible listing now speaks for the course
