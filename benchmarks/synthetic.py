@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from pipelines.normalise.topics import taxonomy
 from pipelines.records import CourseRecord, SessionRecord
 from storage.matching import fold, organisation_key
 
@@ -124,6 +125,8 @@ ORGANISATIONS = [
     ("Institut Pasteur", []),
     ("Université Toulouse Capitole", ["Toulouse 1 Capitole"]),
 ]
+# subtopics, as classification gives them (their parents come with them in the portal)
+TOPIC_SLUGS = sorted(slug for slug, entry in taxonomy().items() if entry["parent"])
 PLATFORMS = [
     ("fun_mooc", "https://www.fun-mooc.fr/fr/cours/{slug}/"),
     (
@@ -205,6 +208,11 @@ class Generator:
     ) -> tuple[str, str]:
         external_id = self._id()
         pattern = dict(PLATFORMS)[platform]
+        sessions = self.sessions(external_id)
+        # what the portal filters on besides titles: drawn from their own generator, so
+        # the titles, organisations and pairs above stay what they were
+        extra = random.Random(f"attributes-{external_id}")
+        prices = [s.price for s in sessions if s.price is not None]
         record = CourseRecord(
             platform=platform,
             external_id=external_id,
@@ -214,7 +222,10 @@ class Generator:
             language="fr",
             organisations=[organisation],
             level=level,
-            sessions=self.sessions(external_id),
+            topics=extra.sample(TOPIC_SLUGS, extra.choice([0, 1, 1, 2])),
+            free=(min(prices) == 0) if prices else None,
+            certificate=extra.choice(["none", "attestation", "certificate", "diploma", None]),
+            sessions=sessions,
         )
         catalogue.entries.append((record, {"id": external_id, "synthetic": True}))
         key = (platform, external_id)

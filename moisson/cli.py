@@ -221,6 +221,29 @@ def cmd_db(args) -> int:
     elif args.action == "current":
         engine = db.make_engine(args.db)
         print(f"{db.current_revision(engine)} (head {db.head_revision()})")
+    elif args.action == "reindex":
+        from datetime import UTC, datetime
+
+        from storage import readindex
+
+        engine = _engine(args)
+        with engine.begin() as conn:
+            courses = readindex.rebuild(conn, datetime.now(UTC))
+        print(f"read index rebuilt from {courses} courses")
+    elif args.action == "check":
+        from datetime import UTC, datetime
+
+        from storage import readindex
+
+        engine = _engine(args)
+        with engine.connect() as conn:
+            problems = readindex.check(conn, [datetime.now(UTC)])
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(f"{len(problems)} differences: run `moisson db reindex`")
+            return EXIT_FAILED
+        print("read index agrees with the catalogue")
     return EXIT_OK
 
 
@@ -380,8 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true")
     history.set_defaults(func=cmd_history)
 
-    dbp = with_db(sub.add_parser("db", help="schema migrations"))
-    dbp.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    dbp = with_db(
+        sub.add_parser(
+            "db",
+            help="schema migrations; reindex / check the portal's read index (docs/PORTAL.md)",
+        )
+    )
+    dbp.add_argument("action", choices=["upgrade", "downgrade", "current", "reindex", "check"])
     dbp.add_argument("revision", nargs="?")
     dbp.set_defaults(func=cmd_db)
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from storage import readindex
 from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
 from storage.matching import canonical_name, organisation_key
 from storage.models import (
@@ -159,6 +160,8 @@ class CatalogueWriter:
                     health_reasons=summary.health_reasons,
                 )
             )
+            # the portal's count of each state now starts from here (see readindex)
+            readindex.move_state_counts(conn, summary.finished_at)
 
     def previous_healthy_items(self, spider: str, before_run_id: int) -> int | None:
         """Items stored by the spider's last healthy run before this one."""
@@ -249,6 +252,16 @@ class CatalogueWriter:
                     to_write.append((record, content_hash, row))
             counts.unchanged = len(unchanged_ids)
 
+            # a hidden listing seen again makes its course visible (again): recompute it
+            reappeared = set()
+            for chunk in _chunks(unchanged_ids):
+                reappeared.update(
+                    conn.execute(
+                        select(Listing.course_id).where(
+                            Listing.id.in_(chunk), Listing.hidden.is_(True)
+                        )
+                    ).scalars()
+                )
             for chunk in _chunks(unchanged_ids):
                 conn.execute(
                     update(Listing)
@@ -263,6 +276,8 @@ class CatalogueWriter:
                 )
             if to_write:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
+            if reappeared - {None}:
+                self.refresh_courses(conn, reappeared - {None}, seen_at)
         return counts
 
     def _write(self, conn, run_id, platform_id, to_write, raws, seen_at, counts) -> None:
@@ -393,6 +408,8 @@ class CatalogueWriter:
             for course_id, record in rows:
                 records[course_id].append(record)
         empty = sorted(course_ids - set(records))
+        if empty:
+            readindex.refresh(conn, empty)  # the counts lose what these courses had
         for chunk in _chunks(empty):
             conn.execute(delete(Course).where(Course.id.in_(chunk)))
         if not records:
@@ -410,6 +427,7 @@ class CatalogueWriter:
             conn, {course_id: values["organisations"] for course_id, values in aggregates.items()}
         )
         link_topics(conn, records)
+        readindex.refresh(conn, records)
 
     def _link_organisations(self, conn, names_by_course: dict[int, list[str]]) -> None:
         by_key: dict[str, str] = {}

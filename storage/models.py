@@ -141,6 +141,10 @@ class Course(Base):
     enrolments: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # read side (migration 0004, kept by storage.readindex): some listing is not hidden
+    visible: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
 
     listings: Mapped[list[Listing]] = relationship(back_populates="course")
     organisations: Mapped[list[Organisation]] = relationship(secondary=course_organisation)
@@ -255,3 +259,79 @@ class ListingChange(Base):
     old_hash: Mapped[str | None] = mapped_column(String(64))
     new_hash: Mapped[str] = mapped_column(String(64))
     changed_fields: Mapped[list] = mapped_column(JSONType)
+
+
+# -- the read side's derived tables (migration 0004) ------------------------------------------
+# Written only by ``storage.readindex`` whenever a course is recomputed, read by
+# ``storage.search``; ``moisson db reindex`` rebuilds them from the tables above.
+
+
+class CourseStateSpan(Base):
+    """A stretch of time during which a visible course is in a state.
+
+    A course's spans of one state are disjoint and merged, so at any instant a course has
+    at most one span per state that contains it: ``since <= now < until``. Open ends are
+    stored as ``readindex.FAR_PAST`` / ``FAR_FUTURE`` so that both bounds stay indexable.
+    """
+
+    __tablename__ = "course_state_span"
+    __table_args__ = (
+        Index("ix_course_state_span_state", "state", "until", "since", "course_id"),
+        {"sqlite_with_rowid": False},  # a probe by course reads the key, which holds all
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CourseFacet(Base):
+    """One filter value of a visible course (``facet`` is the filter's name)."""
+
+    __tablename__ = "course_facet"
+    __table_args__ = (
+        Index("ix_course_facet_value", "facet", "value", "course_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class FacetCount(Base):
+    """How many visible courses have each facet value: the whole catalogue's counts."""
+
+    __tablename__ = "facet_count"
+
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StateCountChange(Base):
+    """How the number of visible courses in ``state`` changes at instant ``at`` (spans
+    beginning then add one, spans ending then take one away)."""
+
+    __tablename__ = "state_count_change"
+
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    delta: Mapped[int] = mapped_column(Integer)
+
+
+class StateCount(Base):
+    """The number of visible courses in ``state`` at instant ``at`` (the same for every
+    state), moved forward after each crawl; the count at another instant adds the changes
+    in between."""
+
+    __tablename__ = "state_count"
+
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer)

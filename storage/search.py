@@ -1,10 +1,21 @@
 """Searching the catalogue: filters, French full text, computed states and facet counts.
 
-A course's state is never stored: it follows from its sessions and the time of the question,
-so the caller passes ``now``. Each state is defined once per session, in SQL for filtering
-(``session_condition``) and in Python for the page of results (``session_states``); the tests
-check both agree on every course. Hidden listings, their sessions, and courses whose every
-listing is hidden are invisible here.
+A course's state is never stored as a word: it follows from its sessions and the time of
+the question, so the caller passes ``now``. The rule is written once per session in Python
+(``session_states``, for the page of results) and once as intervals of time
+(``storage.readindex.session_intervals``, for filtering and counting through the read
+index's spans); the tests check both agree at every edge. Hidden listings, their sessions,
+and courses whose every listing is hidden are invisible here.
+
+Query plans. SQLite is given no planner statistics (no ``ANALYZE``), and a few of its
+guesses without them are ruinous on 100,000 courses (read every visible course and probe
+the full-text index with each; probe a course's spans through the index of a whole
+state). So each query names what drives it: the full-text matches, else the spans of the
+chosen state, else a facet value's rows, else the visible courses; every other filter is
+a probe per course by its key, and ``_unindexed`` keeps the tempting wrong index out of
+reach. Sorting by start reads sessions in start order a batch at a time (three plain
+queries per batch) instead of trusting a join to do so. The tests check that answers are
+the same with statistics as without.
 """
 
 from __future__ import annotations
@@ -24,21 +35,24 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
-    case,
     false,
     func,
     literal_column,
-    or_,
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
+from storage import readindex
 from storage.cache import MinuteCache
 from storage.models import (
     Course,
+    CourseFacet,
+    CourseStateSpan,
+    FacetCount,
     Listing,
     Organisation,
     Platform,
@@ -57,6 +71,12 @@ SELF_PACED = ("self_paced", "always_open")
 SOON = timedelta(days=30)
 MAX_QUERY_TERMS = 12
 FACET_LIMIT = 30
+FACETS = ("platform", "level", "topic", "organisation", "free", "certificate")
+# Sorting by start: up to this many courses, sort each one's soonest session; beyond,
+# read sessions in start order until the page is full.
+SMALL_SET = 2000
+SCAN_BATCH_MAX = 5000  # sessions per read (each becomes a bound parameter)
+_FILTER_OF = {"platform": "platform", "topic": "topic", "organisation": "organisation"}
 # What a complete record tells a learner; the completeness score is the share present.
 COMPLETENESS_FIELDS = (
     "description",
@@ -164,40 +184,6 @@ def fts5_query(terms: Iterable[str]) -> str:
 # -- states ---------------------------------------------------------------------------------
 
 
-def session_condition(state: str, now: datetime, session=Session):
-    """The SQL condition on ``session`` (or an alias of it) for one state at ``now``."""
-    Session = session  # noqa: N806 - the conditions below read as SQL on the table
-    not_ended = or_(Session.end.is_(None), Session.end > now)
-    self_paced = Session.pace.in_(SELF_PACED)
-    scheduled = func.coalesce(Session.pace, "scheduled").not_in(SELF_PACED)
-    if state == "self_paced":
-        return and_(self_paced, not_ended)
-    if state == "ongoing":
-        return and_(scheduled, Session.start <= now, not_ended)
-    if state == "upcoming":
-        return Session.start > now
-    if state == "starting_soon":
-        return and_(Session.start > now, Session.start <= now + SOON)
-    if state == "enrolment_open":
-        return and_(
-            not_ended,
-            or_(Session.enrolment_start.is_(None), Session.enrolment_start <= now),
-            or_(Session.enrolment_end.is_(None), Session.enrolment_end > now),
-            or_(
-                Session.enrolment_start.is_not(None),
-                Session.enrolment_end.is_not(None),
-                self_paced,
-            ),
-        )
-    if state == "live":  # what keeps a course out of the archive
-        return or_(
-            and_(self_paced, not_ended),
-            and_(scheduled, Session.start <= now, not_ended),
-            Session.start > now,
-        )
-    raise ValueError(f"unknown state {state!r}")
-
-
 def session_states(session: dict, now: datetime) -> list[str]:
     """The states of one session at ``now``, in priority order (mirrors ``session_condition``)."""
     start, end = session["start"], session["end"]
@@ -249,47 +235,75 @@ def next_session(sessions: list[dict]) -> dict | None:
 # -- the filtered set of courses --------------------------------------------------------------
 
 
-def _visible():
-    """The course has a listing that is not hidden (correlated: cheap per course)."""
-    listing = aliased(Listing)
+def _visible(indexed: bool = True):
+    """The course has a listing that is not hidden (``course.visible``, kept by readindex).
+
+    ``indexed=False`` writes the same test in a form no index answers: where another
+    table drives the query (full text, spans, sessions in start order), SQLite must not
+    be tempted to read every visible course first and probe the driver with each.
+    """
+    if indexed:
+        return Course.visible == true()
+    return func.coalesce(Course.visible, false()) == true()
+
+
+def _unindexed(column):
+    """The same text, as an expression no index answers: SQLite's planner, which has no
+    statistics here, would otherwise pick an index on this column over the one that
+    reads few rows (the documented way to steer it, like SQLite's unary ``+``)."""
+    return column.concat("")
+
+
+def _in_state(state: str, now: datetime, course_id=Course.id):
+    """The course (``course_id``, a column of the outer query) is in ``state`` at ``now``:
+    one of its spans contains it, found by the course's key.
+
+    The state is ``_unindexed``: given ``state = ?`` SQLite may
+    otherwise probe through ``ix_course_state_span_state`` and read every span of that
+    state for each course (seconds on 100,000 courses), where the key reads a course's
+    handful of spans."""
+    span = aliased(CourseStateSpan)
     return (
-        select(listing.id)
-        .where(listing.course_id == Course.id, listing.hidden.is_(False))
+        select(span.course_id)
+        .where(
+            span.course_id == course_id,
+            _unindexed(span.state) == state,
+            span.since <= now,
+            span.until > now,
+        )
         .exists()
-        .correlate(Course)
+        .correlate_except(span)
     )
 
 
-def _with_session(condition_of):
+def _has_facet(facet: str, value: str, course_id=Course.id):
+    """The visible course has this filter value (a primary-key probe of ``course_facet``)."""
+    row = aliased(CourseFacet)
+    return (
+        select(row.course_id)
+        .where(row.course_id == course_id, row.facet == facet, row.value == value)
+        .exists()
+        .correlate_except(row)
+    )
+
+
+def _with_session(condition_of, course_id=Course.id):
     """The course has a visible listing with a session meeting ``condition_of(session)``."""
     listing, session = aliased(Listing), aliased(Session)
     return (
         select(session.id)
         .join(listing, listing.id == session.listing_id)
-        .where(listing.course_id == Course.id, listing.hidden.is_(False), condition_of(session))
+        .where(listing.course_id == course_id, listing.hidden.is_(False), condition_of(session))
         .exists()
-        .correlate(Course)
+        .correlate_except(listing, session)
     )
 
 
-def _topic_ids(conn: Connection, slug: str) -> list[int]:
-    """A topic and everything under it."""
-    rows = conn.execute(select(Topic.id, Topic.slug, Topic.parent_id)).all()
-    children = defaultdict(list)
-    root = None
-    for row in rows:
-        children[row.parent_id].append(row.id)
-        if row.slug == slug:
-            root = row.id
-    if root is None:
-        return []
-    found, todo = [], [root]
-    while todo:
-        node = todo.pop()
-        if node not in found:
-            found.append(node)
-            todo.extend(children[node])
-    return found
+def _reads_course_row(f: CourseFilters) -> bool:
+    """Some filter is on the course's own columns (else the read index answers alone)."""
+    return f.level is not None or any(
+        value is not None for value in (f.free, f.certificate, f.max_weeks, f.max_hours_per_week)
+    )
 
 
 class _Search:
@@ -301,47 +315,52 @@ class _Search:
         self.filters = filters
         self.now = now
         self.terms = query_terms(filters.q)
-        self.fts = None
+        self.fts = self.fts_ranked = None
         if self.terms:
-            self.fts = self._fts_subquery()
-        self._topic_cache: dict[str, list[int]] = {}
+            self.fts = self._fts_subquery(ranked=False)
+            self.fts_ranked = self._fts_subquery(ranked=True)
 
-    def _fts_subquery(self):
+    def _fts_subquery(self, ranked: bool):
+        """The courses matching the words, with their rank if ``ranked`` (ranking costs
+        about five times the match alone: only a page sorted by relevance needs it)."""
         if self.dialect == "sqlite":
+            rank = "bm25(course_fts, 10.0, 1.0)" if ranked else "0.0"
             return (
                 text(
-                    "SELECT rowid AS course_id, bm25(course_fts, 10.0, 1.0) AS rank "
+                    f"SELECT rowid AS course_id, {rank} AS rank "
                     "FROM course_fts WHERE course_fts MATCH :fts_query"
                 )
                 .bindparams(fts_query=fts5_query(self.terms))
                 .columns(course_id=Integer, rank=Float)
-                .subquery("fts")
+                .subquery("fts_ranked" if ranked else "fts")
             )
         if self.dialect == "postgresql":
             document = literal_column(f"({PG_DOCUMENT})")
             query = func.plainto_tsquery(
                 literal_column("'moisson_fr'::regconfig"), " ".join(self.terms)
             )
+            rank = -func.ts_rank_cd(document, query) if ranked else literal_column("0.0")
             return (
-                select(
-                    Course.id.label("course_id"),
-                    (-func.ts_rank_cd(document, query)).label("rank"),
-                )
+                select(Course.id.label("course_id"), rank.label("rank"))
                 .where(document.op("@@")(query))
-                .subquery("fts")
+                .subquery("fts_ranked" if ranked else "fts")
             )
         raise NotImplementedError(f"no full-text search for {self.dialect}")
 
-    def conditions(self, filters: CourseFilters) -> list:
-        """One condition per filter, each correlated to ``course`` so that a narrow search
-        (a text query) costs a few index probes per candidate, never a scan of sessions."""
+    def conditions(
+        self, filters: CourseFilters, visibility: str = "probe", course_id=Course.id
+    ) -> list:
+        """One condition per filter but ``q``, each a test of one course (correlated
+        probes of the read index or of sessions), so that whatever drives the query,
+        each candidate costs a few index lookups. The read index holds visible courses
+        only, so a state or facet filter implies visibility; otherwise ``visibility``
+        says how to test it: ``indexed``, ``probe`` (see ``_visible``) or ``implied``
+        (the driver of the query holds visible courses only)."""
         f, now = filters, self.now
         conds = []
         implies_visible = False
-        if f.state == "archived":
-            conds.append(~_with_session(lambda s: session_condition("live", now, s)))
-        elif f.state:
-            conds.append(_with_session(lambda s: session_condition(f.state, now, s)))
+        if f.state:
+            conds.append(_in_state(f.state, now, course_id))
             implies_visible = True
         if f.starts_after or f.starts_before:
 
@@ -353,46 +372,15 @@ class _Search:
                     bounds.append(session.start <= f.starts_before)
                 return and_(*bounds)
 
-            conds.append(_with_session(window))
+            conds.append(_with_session(window, course_id))
             implies_visible = True
-        if f.platform:
-            listing = aliased(Listing)
-            conds.append(
-                select(listing.id)
-                .join(Platform, Platform.id == listing.platform_id)
-                .where(
-                    listing.course_id == Course.id,
-                    listing.hidden.is_(False),
-                    Platform.name == f.platform,
-                )
-                .exists()
-                .correlate(Course)
-            )
+        for facet, value in self._facet_filters(f):
+            conds.append(_has_facet(facet, value, course_id))
             implies_visible = True
-        if not implies_visible:
-            conds.insert(0, _visible())
+        if not implies_visible and visibility != "implied":
+            conds.insert(0, _visible(visibility == "indexed"))
         if f.level:
             conds.append(Course.level == f.level)
-        if f.topic:
-            if f.topic not in self._topic_cache:
-                self._topic_cache[f.topic] = _topic_ids(self.conn, f.topic)
-            conds.append(
-                select(course_topic.c.topic_id)
-                .where(
-                    course_topic.c.course_id == Course.id,
-                    course_topic.c.topic_id.in_(self._topic_cache[f.topic] or [-1]),
-                )
-                .exists()
-            )
-        if f.organisation is not None:
-            conds.append(
-                select(course_organisation.c.organisation_id)
-                .where(
-                    course_organisation.c.course_id == Course.id,
-                    course_organisation.c.organisation_id == f.organisation,
-                )
-                .exists()
-            )
         if f.free is not None:
             conds.append(Course.free.is_(true() if f.free else false()))
         if f.certificate is not None:
@@ -408,35 +396,109 @@ class _Search:
             conds.append(effort <= f.max_hours_per_week)
         return conds
 
-    def _from(self, stmt):
+    @staticmethod
+    def _facet_filters(f: CourseFilters) -> list[tuple[str, str]]:
+        """The filters the read index's ``course_facet`` answers (a topic's rows include
+        its ancestors, so a topic selects its subtopics' courses)."""
+        out = []
+        if f.platform:
+            out.append(("platform", f.platform))
+        if f.topic:
+            out.append(("topic", f.topic))
+        if f.organisation is not None:
+            out.append(("organisation", str(f.organisation)))
+        return out
+
+    def base(self, filters: CourseFilters, *columns, ranked: bool = False):
+        """The selected courses, read from the narrowest source: the full-text matches,
+        else the courses in the chosen state now, else those with a chosen facet value,
+        else the visible courses; every other filter is a probe per course."""
+        stmt = select(*columns)
         if self.fts is not None:
-            stmt = stmt.join(self.fts, self.fts.c.course_id == Course.id)
-        return stmt
+            fts = self.fts_ranked if ranked else self.fts
+            stmt = stmt.select_from(fts).join(Course, Course.id == fts.c.course_id)
+            return stmt.where(*self.conditions(filters))
+        driver = self._read_index_driver(filters)
+        if driver is not None:
+            table, course_id, where, rest = driver
+            return (
+                stmt.select_from(table)
+                .join(Course, Course.id == course_id)
+                .where(*where, *self.conditions(rest, "implied"))
+            )
+        return stmt.select_from(Course).where(*self.conditions(filters, "indexed"))
 
-    def base(self, filters: CourseFilters, *columns):
-        return self._from(select(*columns).select_from(Course)).where(*self.conditions(filters))
+    def _read_index_driver(self, filters: CourseFilters):
+        """(table, its course id, its conditions, the other filters) of the read-index
+        rows that select the courses: the chosen state's spans holding ``now``, else the
+        rows of the first chosen facet value; None when neither is chosen."""
+        if filters.state:
+            span = aliased(CourseStateSpan)
+            where = [span.state == filters.state, span.since <= self.now, span.until > self.now]
+            return span, span.course_id, where, dataclasses.replace(filters, state=None)
+        facets = self._facet_filters(filters)
+        if facets:
+            facet, value = facets[0]
+            row = aliased(CourseFacet)
+            rest = dataclasses.replace(filters, **{_FILTER_OF[facet]: None})
+            return row, row.course_id, [row.facet == facet, row.value == value], rest
+        return None
 
-    def ids_subquery(self, filters: CourseFilters):
-        return self.base(filters, Course.id)
+    def _index_only(self, filters: CourseFilters, visible_implied: bool = False):
+        """The selected ids read from the full-text index and the read index alone,
+        without a course row, when no filter needs one; else None. ``visible_implied``:
+        the caller counts rows of the read index, which holds visible courses only."""
+        if _reads_course_row(filters):
+            return None
+        implies_visible = visible_implied or bool(
+            filters.state or filters.starts_after or filters.starts_before
+        )
+        if self.fts is not None:
+            if not (implies_visible or self._facet_filters(filters)):
+                return None  # visibility is on the course row
+            return select(self.fts.c.course_id).where(
+                *self.conditions(filters, "implied", self.fts.c.course_id)
+            )
+        driver = self._read_index_driver(filters)
+        if driver is None:
+            return None
+        _table, course_id, where, rest = driver
+        return select(course_id).where(*where, *self.conditions(rest, "implied", course_id))
+
+    def ids_subquery(self, filters: CourseFilters, visible_implied: bool = False):
+        index_only = self._index_only(filters, visible_implied)
+        return index_only if index_only is not None else self.base(filters, Course.id)
 
     def count(self, filters: CourseFilters | None = None) -> int:
-        return self.conn.execute(self.base(filters or self.filters, func.count())).scalar_one()
+        filters = filters or self.filters
+        index_only = self._index_only(filters)
+        if index_only is not None:
+            stmt = select(func.count()).select_from(index_only.subquery())
+        else:
+            stmt = self.base(filters, func.count())
+        return self.conn.execute(stmt).scalar_one()
 
     # -- the page ------------------------------------------------------------------------
 
     def page(self, sort: str, page: int, per_page: int, cache=None) -> tuple[int, list[int]]:
         offset = (page - 1) * per_page
         if sort == "start":
-            ids = self._page_by_start(offset, per_page)
-            if page == 1 and len(ids) < per_page:
-                return len(ids), ids  # the whole answer is on this page: no need to count
             if cache is None:
-                return self.count(), ids
-            return cache.get(("count", self.filters), self.now, self.count), ids
+                total = self.count()
+            else:
+                total = cache.get(("count", self.filters), self.now, self.count)
+            if offset >= total:
+                return total, []
+            if total <= SMALL_SET:
+                return total, self._page_by_start_grouped(offset, per_page)
+            return total, self._page_by_start_scan(offset, per_page)
         # the total comes with the page, counted over the same rows (a window)
-        stmt = self.base(self.filters, Course.id, func.count().over().label("total"))
-        if sort == "relevance" and self.fts is not None:
-            stmt = stmt.order_by(self.fts.c.rank, Course.id)
+        by_rank = sort == "relevance" and self.fts is not None
+        stmt = self.base(
+            self.filters, Course.id, func.count().over().label("total"), ranked=by_rank
+        )
+        if by_rank:
+            stmt = stmt.order_by(self.fts_ranked.c.rank, Course.id)
         elif sort == "rating":
             stmt = stmt.order_by(
                 Course.rating.is_(None),
@@ -451,151 +513,212 @@ class _Search:
             return rows[0].total, [row.id for row in rows]
         return (self.count() if offset else 0), []
 
-    def _page_by_start(self, offset: int, limit: int) -> list[int]:
-        """Courses by their soonest upcoming session, then those with none (by id).
-
-        Sessions are read in start order (``ix_session_start``) and the filters checked
-        per course, so the first pages cost a few dozen probes whatever the catalogue's
-        size; the ordered read stops as soon as the page is full.
-        """
-        want = offset + limit
-        ordered = (
-            self._from(
-                select(Course.id)
-                .select_from(Session)
-                .join(Listing, Listing.id == Session.listing_id)
-                .join(Course, Course.id == Listing.course_id)
+    def _page_by_start_grouped(self, offset: int, limit: int) -> list[int]:
+        """Courses by their soonest upcoming session, then those with none (by id), for a
+        small selection: each selected course's soonest start, sorted."""
+        soonest = (
+            select(Listing.course_id, func.min(Session.start).label("soonest"))
+            .join(Session, Session.listing_id == Listing.id)
+            .where(
+                Listing.hidden.is_(False),
+                Session.start > self.now,
+                Listing.course_id.in_(self.ids_subquery(self.filters)),
             )
-            .where(Session.start > self.now, Listing.hidden.is_(False))
-            .where(*self.conditions(self.filters))
-            .order_by(Session.start, Course.id)
+            .group_by(Listing.course_id)
+            .subquery("soonest")
         )
+        stmt = (
+            self.base(self.filters, Course.id)
+            .outerjoin(soonest, soonest.c.course_id == Course.id)
+            .order_by(soonest.c.soonest.is_(None), soonest.c.soonest, Course.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).scalars())
+
+    def _page_by_start_scan(self, offset: int, limit: int) -> list[int]:
+        """The same order for a large selection: upcoming sessions are read in start order
+        (``ix_session_start``, a batch at a time, resuming after the last one read), and
+        the filters are checked for the courses of each batch, until the page is full.
+        Then come the courses without an upcoming session, by id.
+
+        Three plain queries per batch rather than one join: a join lets the query planner
+        read every listing first and sort all their sessions (seen on SQLite with
+        statistics), while these cost a few dozen index reads whatever the catalogue."""
+        want = offset + limit
         upcoming: list[int] = []
-        batch = max(2 * want, 50)
-        while True:
-            rows = list(self.conn.execute(ordered.limit(batch)).scalars())
-            upcoming = list(dict.fromkeys(rows))
-            if len(upcoming) >= want or len(rows) < batch:
-                break
-            batch *= 4
+        if self.filters.state != "archived":  # an archived course has no upcoming session
+            upcoming = self._upcoming_in_start_order(want)
         head = upcoming[offset:want]
         if len(upcoming) >= want:
             return head
         # every course with an upcoming session is in ``upcoming``: the rest come after
         rest = (
             self.base(self.filters, Course.id)
-            .where(~_with_session(lambda session: session.start > self.now))
+            .where(~_in_state("upcoming", self.now))
             .order_by(Course.id)
             .offset(max(0, offset - len(upcoming)))
             .limit(limit - len(head))
         )
         return head + list(self.conn.execute(rest).scalars())
 
+    def _upcoming_in_start_order(self, want: int) -> list[int]:
+        """The first ``want`` selected courses by their soonest upcoming session, ties by
+        course id (as ``_page_by_start_grouped`` orders them)."""
+        found: list[tuple[datetime, int]] = []  # (soonest start, course)
+        decided: set[int] = set()  # courses placed or refused: filters are per course
+
+        def take(rows) -> None:
+            course_of = dict(
+                self.conn.execute(
+                    select(Listing.id, Listing.course_id).where(
+                        Listing.id.in_({row.listing_id for row in rows}),
+                        Listing.hidden.is_(False),
+                        Listing.course_id.is_not(None),
+                    )
+                ).all()
+            )
+            first: dict[int, datetime] = {}
+            for row in rows:
+                course = course_of.get(row.listing_id)
+                if course is not None and course not in decided and course not in first:
+                    first[course] = row.start
+            if not first:
+                return
+            check = select(Course.id).where(Course.id.in_(first), *self.conditions(self.filters))
+            if self.fts is not None:
+                check = check.where(Course.id.in_(select(self.fts.c.course_id)))
+            selected = set(self.conn.execute(check).scalars())
+            found.extend((start, course) for course, start in first.items() if course in selected)
+            decided.update(first)
+
+        upcoming = select(Session.id, Session.start, Session.listing_id).order_by(
+            Session.start, Session.id
+        )
+        after = None
+        batch = max(2 * want, 64)
+        while len(found) < want:
+            sessions = upcoming.where(Session.start > self.now)
+            if after is not None:
+                sessions = sessions.where(tuple_(Session.start, Session.id) > tuple_(*after))
+            rows = self.conn.execute(sessions.limit(batch)).all()
+            if not rows:
+                break
+            after = (rows[-1].start, rows[-1].id)
+            take(rows)
+            if len(rows) < batch:
+                after = None  # read to the end
+                break
+            batch = min(batch * 4, SCAN_BATCH_MAX)
+        found.sort()
+        if after is not None and len(found) >= want and found[want - 1][0] == after[0]:
+            # courses tied with the last one kept may follow in sessions not read yet
+            take(
+                self.conn.execute(
+                    upcoming.where(
+                        Session.start == after[0],
+                        tuple_(Session.start, Session.id) > tuple_(*after),
+                    )
+                ).all()
+            )
+            found.sort()
+        return [course for _start, course in found[:want]]
+
     # -- facets ------------------------------------------------------------------------------
 
-    def _restrict(self, filters: CourseFilters, course_id) -> list:
-        """Conditions tying ``course_id`` to the courses ``filters`` select; none when
-        nothing filters, so a landing page's facets do not list the whole catalogue."""
-        if self.fts is None and filters == CourseFilters(q=filters.q):
-            return []
-        return [course_id.in_(self.ids_subquery(filters))]
+    def _unfiltered(self, filters: CourseFilters) -> bool:
+        return self.fts is None and filters == CourseFilters(q=filters.q)
 
-    def _visible_restrict(self, filters: CourseFilters) -> list:
-        restrict = self._restrict(filters, Course.id)
-        return restrict or [_visible()]
+    def _state_counts(self, filters: CourseFilters) -> dict[str, int]:
+        if self._unfiltered(filters):
+            return readindex.state_counts(self.conn, self.now)
+        stmt = (
+            select(CourseStateSpan.state, func.count())
+            .where(CourseStateSpan.since <= self.now, CourseStateSpan.until > self.now)
+            .group_by(CourseStateSpan.state)
+        )
+        selected = self.ids_subquery(filters, visible_implied=True)  # spans: visible only
+        stmt = stmt.where(CourseStateSpan.course_id.in_(selected))
+        return dict(self.conn.execute(stmt).all())
+
+    def _value_counts(self, filters: CourseFilters, names: list[str]) -> dict[str, dict]:
+        """Courses per value of each facet in ``names``, over the courses ``filters`` select:
+        the kept whole-catalogue counts when nothing filters, else one grouped read."""
+        if self._unfiltered(filters):
+            stmt = select(FacetCount.facet, FacetCount.value, FacetCount.count).where(
+                FacetCount.facet.in_(names), FacetCount.count > 0
+            )
+        else:
+            # read by the selected courses' keys, not through every row of a facet
+            selected = self.ids_subquery(filters, visible_implied=True)
+            stmt = (
+                select(CourseFacet.facet, CourseFacet.value, func.count())
+                .where(CourseFacet.course_id.in_(selected))
+                .group_by(CourseFacet.facet, CourseFacet.value)
+            )
+            if set(names) != set(FACETS):
+                stmt = stmt.where(_unindexed(CourseFacet.facet).in_(names))
+        out: dict[str, dict] = {name: {} for name in names}
+        for facet, value, count in self.conn.execute(stmt):
+            out[facet][value] = count
+        return out
 
     def facets(self) -> dict[str, list[dict]]:
         """Counts per value of each filter, every other filter applied."""
         f, conn = self.filters, self.conn
-        out: dict[str, list[dict]] = {}
+        states = self._state_counts(f.without("state"))
+        out: dict[str, list[dict]] = {
+            "state": [{"value": s, "count": int(states.get(s, 0))} for s in STATES]
+        }
+        # facets whose "every other filter" is the same selection share one read
+        by_selection: dict[CourseFilters, list[str]] = defaultdict(list)
+        for name in FACETS:
+            by_selection[f.without(name)].append(name)
+        counts: dict[str, dict] = {}
+        for selection, names in by_selection.items():
+            counts.update(self._value_counts(selection, names))
 
-        # states: one pass over the sessions of the selected courses
-        live = [s for s in STATES if s != "archived"]
-        flags = [
-            func.max(case((session_condition(state, self.now), 1), else_=0)).label(state)
-            for state in [*live, "live"]
+        labels = dict(conn.execute(select(Platform.name, Platform.label)).all())
+        out["platform"] = [
+            {"value": name, "label": labels.get(name) or name, "count": n}
+            for name, n in sorted(counts["platform"].items(), key=lambda kv: (-kv[1], kv[0]))
         ]
-        per_course = (
-            select(Listing.course_id, *flags)
-            .join(Session, Session.listing_id == Listing.id)
-            .where(Listing.hidden.is_(False), Listing.course_id.is_not(None))
-            .where(*self._restrict(f.without("state"), Listing.course_id))
-            .group_by(Listing.course_id)
-            .subquery("per_course")
-        )
-        sums = conn.execute(
-            select(*[func.coalesce(func.sum(per_course.c[s]), 0) for s in [*live, "live"]])
-        ).one()
-        counts = dict(zip([*live, "live"], sums, strict=True))
-        counts["archived"] = self.count(f.without("state")) - counts.pop("live")
-        out["state"] = [{"value": s, "count": int(counts[s])} for s in STATES]
-
-        count = func.count(func.distinct(Listing.course_id))
-        rows = conn.execute(
-            select(Platform.name, Platform.label, count)
-            .join(Listing, Listing.platform_id == Platform.id)
-            .where(Listing.hidden.is_(False), Listing.course_id.is_not(None))
-            .where(*self._restrict(f.without("platform"), Listing.course_id))
-            .group_by(Platform.name, Platform.label)
-            .order_by(count.desc(), Platform.name)
-        ).all()
-        out["platform"] = [{"value": n, "label": lbl or n, "count": c} for n, lbl, c in rows]
-
-        by_level = dict(
-            conn.execute(
-                select(Course.level, func.count())
-                .where(Course.level.is_not(None), *self._visible_restrict(f.without("level")))
-                .group_by(Course.level)
-            ).all()
-        )
-        out["level"] = [{"value": lv, "count": by_level[lv]} for lv in LEVELS if lv in by_level]
-
-        count = func.count(course_topic.c.course_id)
-        rows = conn.execute(
-            select(Topic.slug, Topic.label, count)
-            .join(course_topic, course_topic.c.topic_id == Topic.id)
-            .join(Course, Course.id == course_topic.c.course_id)
-            .where(*self._visible_restrict(f.without("topic")))
-            .group_by(Topic.slug, Topic.label)
-            .order_by(count.desc(), Topic.label)
-            .limit(FACET_LIMIT)
-        ).all()
-        out["topic"] = [{"value": s, "label": lbl, "count": c} for s, lbl, c in rows]
-
-        count = func.count(course_organisation.c.course_id)
-        rows = conn.execute(
-            select(Organisation.id, Organisation.name, count)
-            .join(course_organisation, course_organisation.c.organisation_id == Organisation.id)
-            .join(Course, Course.id == course_organisation.c.course_id)
-            .where(*self._visible_restrict(f.without("organisation")))
-            .group_by(Organisation.id, Organisation.name)
-            .order_by(count.desc(), Organisation.name)
-            .limit(FACET_LIMIT)
-        ).all()
-        out["organisation"] = [{"value": i, "label": n, "count": c} for i, n, c in rows]
-
-        rows = dict(
-            conn.execute(
-                select(Course.free, func.count())
-                .where(Course.free.is_not(None), *self._visible_restrict(f.without("free")))
-                .group_by(Course.free)
-            ).all()
-        )
-        out["free"] = [{"value": v, "count": rows[v]} for v in (True, False) if v in rows]
-
-        has = Course.certificate.in_(("attestation", "certificate", "diploma"))
-        rows = dict(
-            conn.execute(
-                select(case((has, true()), else_=false()).label("has"), func.count())
-                .where(
-                    Course.certificate.is_not(None),
-                    *self._visible_restrict(f.without("certificate")),
-                )
-                .group_by(literal_column("has"))
-            ).all()
-        )
-        out["certificate"] = [{"value": v, "count": rows[v]} for v in (True, False) if rows.get(v)]
+        out["level"] = [
+            {"value": lv, "count": counts["level"][lv]} for lv in LEVELS if lv in counts["level"]
+        ]
+        labels = dict(conn.execute(select(Topic.slug, Topic.label)).all())
+        topics = [(-n, labels.get(slug, slug), slug, n) for slug, n in counts["topic"].items()]
+        out["topic"] = [
+            {"value": slug, "label": label, "count": n}
+            for _k, label, slug, n in sorted(topics)[:FACET_LIMIT]
+        ]
+        out["organisation"] = self._top_organisations(counts["organisation"])
+        out["free"] = [
+            {"value": value, "count": counts["free"][key]}
+            for value, key in ((True, "true"), (False, "false"))
+            if counts["free"].get(key)
+        ]
+        out["certificate"] = [
+            {"value": value, "count": counts["certificate"][key]}
+            for value, key in ((True, "true"), (False, "false"))
+            if counts["certificate"].get(key)
+        ]
         return out
+
+    def _top_organisations(self, counts: dict[str, int]) -> list[dict]:
+        """The most frequent organisations (ties by name); names read for those only."""
+        if not counts:
+            return []
+        ranked = sorted(counts.values(), reverse=True)
+        floor = ranked[min(FACET_LIMIT, len(ranked)) - 1]
+        ids = [int(value) for value, n in counts.items() if n >= floor]
+        names = dict(
+            self.conn.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+            ).all()
+        )
+        top = sorted((-counts[str(i)], names.get(i, ""), i) for i in ids)[:FACET_LIMIT]
+        return [{"value": i, "label": name, "count": -k} for k, name, i in top]
 
 
 # -- reading courses --------------------------------------------------------------------------

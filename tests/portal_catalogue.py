@@ -224,11 +224,11 @@ def _add_extras(url: str) -> dict[str, int]:
                 ids[external_id] = fun[title]
         if touched:
             writer.refresh_courses(conn, touched, NOW)
-        conn.execute(
-            update(Listing)
-            .where(Listing.external_id.in_(["oc-hidden", "oc-ia-hidden"]))
-            .values(hidden=True)
-        )
+        # hidden as three healthy misses would hide them: the courses are recomputed
+        hiding = Listing.external_id.in_(["oc-hidden", "oc-ia-hidden"])
+        affected = set(conn.execute(select(Listing.course_id).where(hiding)).scalars())
+        conn.execute(update(Listing).where(hiding).values(hidden=True))
+        writer.refresh_courses(conn, affected, NOW)
     engine.dispose()
     return ids
 
