@@ -134,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     with engine.connect() as conn:
         course_ids = list(conn.execute(select(Course.id)).scalars())
     app = create_app(engine, clock=lambda: NOW, cache_size=0)
-    local = TestClient(app)
+    # entered once: each request then runs on one event loop, as in a server, instead of
+    # TestClient starting a thread and a loop per request (5-10 ms, and the p95 outliers)
+    local = TestClient(app).__enter__()
     warm_app = create_app(engine, clock=lambda: NOW)
-    warm = TestClient(warm_app)
+    warm = TestClient(warm_app).__enter__()
 
     port = _free_port()
     server = uvicorn.Server(
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     server.should_exit = True
     thread.join(timeout=10)
     remote.close()
+    local.__exit__(None, None, None)
+    warm.__exit__(None, None, None)
     engine.dispose()
     return 0
 

@@ -18,6 +18,9 @@ from sqlalchemy.engine.url import make_url
 
 from storage.db import DatabaseUnavailable, current_revision, database_url, head_revision
 
+MMAP_BYTES = 1 << 30  # address space, not memory: pages are shared with the OS's cache
+CACHE_KIB = 32 * 1024  # per pooled connection
+
 
 def _sqlite_readonly_engine(path: str) -> Engine:
     file = Path(path)
@@ -31,6 +34,10 @@ def _sqlite_readonly_engine(path: str) -> Engine:
         connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         connection.execute("PRAGMA query_only = ON")
         connection.execute("PRAGMA busy_timeout = 5000")
+        # reads through a memory map and a larger page cache: the indexes a search walks
+        # stay in memory between requests instead of being copied in by read() each time
+        connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return connection
 
     return create_engine("sqlite+pysqlite://", creator=connect)

@@ -428,6 +428,26 @@ class _Search:
             )
         return stmt.select_from(Course).where(*self.conditions(filters, "indexed"))
 
+    def _kept_count(self, filters: CourseFilters) -> int | None:
+        """The whole catalogue's kept count when a single state or facet value is all the
+        filtering (the landing page's choices), else None."""
+        if self.fts is not None:
+            return None
+        if filters.state and dataclasses.replace(filters, state=None) == CourseFilters(q=filters.q):
+            return readindex.state_counts(self.conn, self.now).get(filters.state, 0)
+        facets = self._facet_filters(filters)
+        if len(facets) == 1:
+            facet, value = facets[0]
+            rest = dataclasses.replace(filters, **{_FILTER_OF[facet]: None})
+            if rest == CourseFilters(q=filters.q):
+                kept = self.conn.execute(
+                    select(FacetCount.count).where(
+                        FacetCount.facet == facet, FacetCount.value == value
+                    )
+                ).scalar()
+                return kept or 0
+        return None
+
     def _read_index_driver(self, filters: CourseFilters):
         """(table, its course id, its conditions, the other filters) of the read-index
         rows that select the courses: the chosen state's spans holding ``now``, else the
@@ -471,6 +491,9 @@ class _Search:
 
     def count(self, filters: CourseFilters | None = None) -> int:
         filters = filters or self.filters
+        kept = self._kept_count(filters)
+        if kept is not None:
+            return kept
         index_only = self._index_only(filters)
         if index_only is not None:
             stmt = select(func.count()).select_from(index_only.subquery())
@@ -482,18 +505,29 @@ class _Search:
 
     def page(self, sort: str, page: int, per_page: int, cache=None) -> tuple[int, list[int]]:
         offset = (page - 1) * per_page
-        if sort == "start":
+        words_only = self.filters == CourseFilters(q=self.filters.q)
+        if sort == "start" or (sort == "relevance" and words_only):
+            # counted apart: the count takes the cheapest road (kept counts, unranked
+            # matches, the read index), then only the page is sorted; with filters
+            # besides the words, one pass that ranks and counts (a window) costs less
+            # than checking every match twice
             if cache is None:
                 total = self.count()
             else:
                 total = cache.get(("count", self.filters), self.now, self.count)
             if offset >= total:
                 return total, []
+            if sort == "relevance":  # ``search_courses`` asks it only with words
+                stmt = self.base(self.filters, Course.id, ranked=True).order_by(
+                    self.fts_ranked.c.rank, Course.id
+                )
+                ids = self.conn.execute(stmt.limit(per_page).offset(offset)).scalars()
+                return total, list(ids)
             if total <= SMALL_SET:
                 return total, self._page_by_start_grouped(offset, per_page)
             return total, self._page_by_start_scan(offset, per_page)
         # the total comes with the page, counted over the same rows (a window)
-        by_rank = sort == "relevance" and self.fts is not None
+        by_rank = sort == "relevance"
         stmt = self.base(
             self.filters, Course.id, func.count().over().label("total"), ranked=by_rank
         )
