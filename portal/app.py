@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -22,6 +23,10 @@ from portal.params import DropEmptyParams
 from storage.cache import MinuteCache
 
 STATIC = Path(__file__).with_name("static")
+DOCS = "/api/docs"
+# Swagger UI's own files, served by the portal instead of a CDN: the fastapi-swagger
+# package ships swagger-ui-dist's bundle, stylesheet and favicon in fastapi_swagger/resources.
+SWAGGER_UI = ("fastapi_swagger", "resources")
 
 
 def _utc_now() -> datetime:
@@ -54,7 +59,7 @@ def create_app(
         ),
         version="1",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # our own route below: FastAPI's page loads Swagger UI from a CDN
         redoc_url=None,
     )
     app.state.engine = engine
@@ -63,7 +68,24 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(f"{DOCS}/static", StaticFiles(packages=[SWAGGER_UI]), name="swagger-ui")
     app.add_middleware(DropEmptyParams)
+
+    @app.get(DOCS, include_in_schema=False)
+    async def swagger_ui(request: Request):
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + app.openapi_url,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{DOCS}/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS}/static/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS}/static/favicon-32x32.png",
+            oauth2_redirect_url=f"{root}{DOCS}/oauth2-redirect",
+        )
+
+    @app.get(f"{DOCS}/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect():
+        return get_swagger_ui_oauth2_redirect_html()
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

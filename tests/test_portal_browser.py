@@ -192,3 +192,13 @@ def test_small_screens_do_not_scroll_sideways(browser, portal):
         overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, path
     context.close()
+
+
+def test_api_docs_render_without_other_hosts(page, portal):
+    base, _ = portal
+    response = page.goto(base + "/api/docs")
+    assert response.status == 200
+    courses = page.locator('.opblock-summary-path[data-path="/api/v1/courses"]')
+    courses.wait_for(timeout=15_000)  # Swagger UI drew the OpenAPI 3.1 document
+    assert page.locator(".opblock").count() >= 6
+    assert page.locator(".errors-wrapper").count() == 0
