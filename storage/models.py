@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -118,7 +119,17 @@ class Course(Base):
     """The deduplicated course the portal shows; gathers listings of every platform."""
 
     __tablename__ = "course"
-    __table_args__ = (Index("ix_course_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_course_created_at", "created_at"),
+        # read side (migration 0004): sort=rating reads courses in this order
+        Index(
+            "ix_course_rating",
+            text("(rating IS NULL)"),
+            text("rating DESC"),
+            text("(coalesce(rating_count, 0)) DESC"),
+            "id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     title: Mapped[str] = mapped_column(Text)
@@ -181,6 +192,7 @@ class Listing(Base):
     __table_args__ = (
         UniqueConstraint("platform_id", "external_id"),
         Index("ix_listing_course_id_hidden", "course_id", "hidden"),
+        Index("ix_listing_platform_id_hidden", "platform_id", "hidden"),  # migration 0004
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

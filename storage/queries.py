@@ -8,14 +8,13 @@ from sqlalchemy.engine import Engine
 from storage.models import (
     Course,
     CrawlRun,
+    FacetCount,
     Listing,
     ListingChange,
     Organisation,
     Platform,
     Session,
     Topic,
-    course_organisation,
-    course_topic,
 )
 
 
@@ -115,51 +114,51 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 
 
 # -- the portal's lists ----------------------------------------------------------------------
-# Counts are of visible courses: a course whose every listing is hidden is not shown.
+# Counts are of visible courses: a course whose every listing is hidden is not shown. They
+# are the read index's kept counts (storage/readindex.py), so a list costs a few rows.
 
 
-def _visible_courses():
-    return select(Listing.course_id).where(
-        Listing.hidden.is_(False), Listing.course_id.is_not(None)
+def _kept_counts(conn, facet: str) -> dict[str, int]:
+    return dict(
+        conn.execute(
+            select(FacetCount.value, FacetCount.count).where(
+                FacetCount.facet == facet, FacetCount.count > 0
+            )
+        ).all()
     )
 
 
 def list_topics(engine: Engine) -> list[dict]:
+    """Every topic with its visible courses, those of its subtopics included (as the
+    ``topic`` filter selects them)."""
     parent = Topic.__table__.alias("parent")
     with engine.connect() as conn:
-        counts = dict(
-            conn.execute(
-                select(course_topic.c.topic_id, func.count())
-                .where(course_topic.c.course_id.in_(_visible_courses()))
-                .group_by(course_topic.c.topic_id)
-            ).all()
-        )
+        counts = _kept_counts(conn, "topic")
         rows = conn.execute(
             select(Topic.id, Topic.slug, Topic.label, parent.c.slug.label("parent"))
             .outerjoin(parent, parent.c.id == Topic.parent_id)
             .order_by(Topic.label)
         ).all()
     return [
-        {"slug": r.slug, "label": r.label, "parent": r.parent, "courses": counts.get(r.id, 0)}
+        {"slug": r.slug, "label": r.label, "parent": r.parent, "courses": counts.get(r.slug, 0)}
         for r in rows
     ]
 
 
 def list_platforms(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        visible = Listing.hidden.is_(False)
+        courses = _kept_counts(conn, "platform")
+        listings = dict(
+            conn.execute(
+                select(Listing.platform_id, func.count())
+                .where(Listing.hidden.is_(False))
+                .group_by(Listing.platform_id)
+            ).all()
+        )
         rows = conn.execute(
-            select(
-                Platform.id,
-                Platform.name,
-                Platform.label,
-                Platform.base_url,
-                func.count(func.distinct(Listing.course_id)).label("courses"),
-                func.count(Listing.id).label("listings"),
+            select(Platform.id, Platform.name, Platform.label, Platform.base_url).order_by(
+                Platform.name
             )
-            .outerjoin(Listing, (Listing.platform_id == Platform.id) & visible)
-            .group_by(Platform.id, Platform.name, Platform.label, Platform.base_url)
-            .order_by(Platform.name)
         ).all()
         last = {}
         for run in conn.execute(
@@ -173,8 +172,8 @@ def list_platforms(engine: Engine) -> list[dict]:
             "name": r.name,
             "label": r.label or r.name,
             "base_url": r.base_url,
-            "courses": r.courses,
-            "listings": r.listings,
+            "courses": courses.get(r.name, 0),
+            "listings": listings.get(r.id, 0),
             "last_crawl": last[r.id].finished_at if r.id in last else None,
             "last_crawl_healthy": last[r.id].healthy if r.id in last else None,
         }
@@ -188,13 +187,7 @@ def list_organisations(
     """Organisations with visible courses, most courses first; ``name`` is a substring."""
     from storage.matching import organisation_key_plain
 
-    count = func.count(course_organisation.c.course_id).label("courses")
-    stmt = (
-        select(Organisation.id, Organisation.name, count)
-        .join(course_organisation, course_organisation.c.organisation_id == Organisation.id)
-        .where(course_organisation.c.course_id.in_(_visible_courses()))
-        .group_by(Organisation.id, Organisation.name)
-    )
+    stmt = select(Organisation.id, Organisation.name)
     if name is not None:
         key = organisation_key_plain(name)  # as organisation.normalised_name is written
         if not key:  # punctuation alone names nothing
@@ -202,21 +195,30 @@ def list_organisations(
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Organisation.normalised_name.like(f"%{escaped}%", escape="\\"))
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = conn.execute(
-            stmt.order_by(count.desc(), Organisation.name)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-    return total, [{"id": r.id, "name": r.name, "courses": r.courses} for r in rows]
+        counts = {int(value): n for value, n in _kept_counts(conn, "organisation").items()}
+        names = dict(conn.execute(stmt).all())
+    ranked = sorted((-counts[i], names[i], i) for i in names if i in counts)
+    start = (page - 1) * per_page
+    return len(ranked), [
+        {"id": i, "name": n, "courses": -k} for k, n, i in ranked[start : start + per_page]
+    ]
 
 
 def portal_stats(engine: Engine, now, cache=None) -> dict:
     """The catalogue at a glance, states computed at ``now`` (counts memoised in ``cache``)."""
     from storage.search import STATES, CourseFilters, count_courses
 
-    base = catalogue_stats(engine)
     with engine.connect() as conn:
+        by_platform = dict(
+            conn.execute(  # visible listings (ix_listing_platform_id_hidden)
+                select(Platform.name, func.count(Listing.id))
+                .join(Listing, Listing.platform_id == Platform.id)
+                .where(Listing.hidden.is_(False))
+                .group_by(Platform.name)
+                .order_by(Platform.name)
+            ).all()
+        )
+        sessions = conn.execute(select(func.count(Session.id))).scalar_one()
         organisations = conn.execute(select(func.count(Organisation.id))).scalar_one()
         platforms = conn.execute(select(func.count(Platform.id))).scalar_one()
         last_crawl = conn.execute(select(func.max(CrawlRun.finished_at))).scalar()
@@ -226,11 +228,11 @@ def portal_stats(engine: Engine, now, cache=None) -> dict:
     return {
         "now": now,
         "courses": count_courses(engine, CourseFilters(), now, cache),
-        "listings": base["listings"],
-        "sessions": base["sessions"],
+        "listings": sum(by_platform.values()),
+        "sessions": sessions,
         "platforms": platforms,
         "organisations": organisations,
         "by_state": by_state,
-        "by_platform": base["by_platform"],
+        "by_platform": by_platform,
         "last_crawl": last_crawl,
     }

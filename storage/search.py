@@ -75,6 +75,12 @@ FACETS = ("platform", "level", "topic", "organisation", "free", "certificate")
 # Sorting by start: up to this many courses, sort each one's soonest session; beyond,
 # read sessions in start order until the page is full.
 SMALL_SET = 2000
+RATING_ORDER = (  # best rated first, then the most rated; unrated last (ix_course_rating:
+    Course.rating.is_(None),  # the 0 must be a literal for the index to match)
+    Course.rating.desc(),
+    func.coalesce(Course.rating_count, literal_column("0")).desc(),
+    Course.id,
+)
 SCAN_BATCH_MAX = 5000  # sessions per read (each becomes a bound parameter)
 _FILTER_OF = {"platform": "platform", "topic": "topic", "organisation": "organisation"}
 # What a complete record tells a learner; the completeness score is the share present.
@@ -409,7 +415,7 @@ class _Search:
             out.append(("organisation", str(f.organisation)))
         return out
 
-    def base(self, filters: CourseFilters, *columns, ranked: bool = False):
+    def base(self, filters: CourseFilters, *columns, ranked: bool = False, ordered=False):
         """The selected courses, read from the narrowest source: the full-text matches,
         else the courses in the chosen state now, else those with a chosen facet value,
         else the visible courses; every other filter is a probe per course."""
@@ -426,7 +432,9 @@ class _Search:
                 .join(Course, Course.id == course_id)
                 .where(*where, *self.conditions(rest, "implied"))
             )
-        return stmt.select_from(Course).where(*self.conditions(filters, "indexed"))
+        # ``ordered``: an index on the sort order should drive, not one on visibility
+        visibility = "probe" if ordered else "indexed"
+        return stmt.select_from(Course).where(*self.conditions(filters, visibility))
 
     def _kept_count(self, filters: CourseFilters) -> int | None:
         """The whole catalogue's kept count when a single state or facet value is all the
@@ -506,46 +514,39 @@ class _Search:
     def page(self, sort: str, page: int, per_page: int, cache=None) -> tuple[int, list[int]]:
         offset = (page - 1) * per_page
         words_only = self.filters == CourseFilters(q=self.filters.q)
-        if sort == "start" or (sort == "relevance" and words_only):
-            # counted apart: the count takes the cheapest road (kept counts, unranked
-            # matches, the read index), then only the page is sorted; with filters
-            # besides the words, one pass that ranks and counts (a window) costs less
-            # than checking every match twice
-            if cache is None:
-                total = self.count()
-            else:
-                total = cache.get(("count", self.filters), self.now, self.count)
-            if offset >= total:
-                return total, []
-            if sort == "relevance":  # ``search_courses`` asks it only with words
-                stmt = self.base(self.filters, Course.id, ranked=True).order_by(
-                    self.fts_ranked.c.rank, Course.id
-                )
-                ids = self.conn.execute(stmt.limit(per_page).offset(offset)).scalars()
-                return total, list(ids)
+        if sort == "relevance" and not words_only:
+            # words and filters: one pass that ranks and counts the matches (a window)
+            # costs less than checking every match twice
+            stmt = self.base(
+                self.filters, Course.id, func.count().over().label("total"), ranked=True
+            ).order_by(self.fts_ranked.c.rank, Course.id)
+            rows = self.conn.execute(stmt.limit(per_page).offset(offset)).all()
+            if rows:
+                return rows[0].total, [row.id for row in rows]
+            return (self.count() if offset else 0), []
+        # else counted apart, by the cheapest road (kept counts, unranked matches, the read
+        # index), and only the page is sorted
+        if cache is None:
+            total = self.count()
+        else:
+            total = cache.get(("count", self.filters), self.now, self.count)
+        if offset >= total:
+            return total, []
+        if sort == "start":
             if total <= SMALL_SET:
                 return total, self._page_by_start_grouped(offset, per_page)
             return total, self._page_by_start_scan(offset, per_page)
-        # the total comes with the page, counted over the same rows (a window)
-        by_rank = sort == "relevance"
-        stmt = self.base(
-            self.filters, Course.id, func.count().over().label("total"), ranked=by_rank
-        )
-        if by_rank:
-            stmt = stmt.order_by(self.fts_ranked.c.rank, Course.id)
-        elif sort == "rating":
-            stmt = stmt.order_by(
-                Course.rating.is_(None),
-                Course.rating.desc(),
-                func.coalesce(Course.rating_count, 0).desc(),
-                Course.id,
+        if sort == "relevance":  # ``search_courses`` asks it only with words
+            stmt = self.base(self.filters, Course.id, ranked=True).order_by(
+                self.fts_ranked.c.rank, Course.id
             )
+        elif sort == "rating":  # ix_course_rating holds this order
+            stmt = self.base(self.filters, Course.id, ordered=True).order_by(*RATING_ORDER)
         else:  # new
-            stmt = stmt.order_by(Course.created_at.desc(), Course.id.desc())
-        rows = self.conn.execute(stmt.limit(per_page).offset(offset)).all()
-        if rows:
-            return rows[0].total, [row.id for row in rows]
-        return (self.count() if offset else 0), []
+            stmt = self.base(self.filters, Course.id, ordered=True).order_by(
+                Course.created_at.desc(), Course.id.desc()
+            )
+        return total, list(self.conn.execute(stmt.limit(per_page).offset(offset)).scalars())
 
     def _page_by_start_grouped(self, offset: int, limit: int) -> list[int]:
         """Courses by their soonest upcoming session, then those with none (by id), for a
@@ -587,14 +588,13 @@ class _Search:
         if len(upcoming) >= want:
             return head
         # every course with an upcoming session is in ``upcoming``: the rest come after
-        rest = (
-            self.base(self.filters, Course.id)
-            .where(~_in_state("upcoming", self.now))
-            .order_by(Course.id)
-            .offset(max(0, offset - len(upcoming)))
-            .limit(limit - len(head))
-        )
-        return head + list(self.conn.execute(rest).scalars())
+        selected = self.ids_subquery(self.filters).subquery("selected")
+        course_id = selected.c[0]
+        rest = select(course_id)
+        if self.filters.state != "archived":  # else none has an upcoming session
+            rest = rest.where(~_in_state("upcoming", self.now, course_id))
+        rest = rest.order_by(course_id).offset(max(0, offset - len(upcoming)))
+        return head + list(self.conn.execute(rest.limit(limit - len(head))).scalars())
 
     def _upcoming_in_start_order(self, want: int) -> list[int]:
         """The first ``want`` selected courses by their soonest upcoming session, ties by

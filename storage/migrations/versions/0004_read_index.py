@@ -31,6 +31,17 @@ def upgrade() -> None:
         sa.Column("visible", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
     op.create_index("ix_course_visible", "course", ["visible"])
+    op.create_index("ix_listing_platform_id_hidden", "listing", ["platform_id", "hidden"])
+    op.create_index(
+        "ix_course_rating",
+        "course",
+        [
+            sa.text("(rating IS NULL)"),
+            sa.text("rating DESC"),
+            sa.text("(coalesce(rating_count, 0)) DESC"),
+            "id",
+        ],
+    )
     op.create_table(
         "course_state_span",
         sa.Column(
@@ -104,5 +115,7 @@ def downgrade() -> None:
     op.drop_table("course_facet")
     op.drop_index("ix_course_state_span_state", "course_state_span")
     op.drop_table("course_state_span")
+    op.drop_index("ix_listing_platform_id_hidden", "listing")
+    op.drop_index("ix_course_rating", "course")
     op.drop_index("ix_course_visible", "course")
     op.drop_column("course", "visible")  # native ALTER TABLE DROP COLUMN (SQLite ≥ 3.35)
