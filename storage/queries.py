@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 from storage.models import (
     Course,
     CrawlRun,
-    FacetCount,
     Listing,
     ListingChange,
     Organisation,
@@ -119,13 +118,9 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 
 
 def _kept_counts(conn, facet: str) -> dict[str, int]:
-    return dict(
-        conn.execute(
-            select(FacetCount.value, FacetCount.count).where(
-                FacetCount.facet == facet, FacetCount.count > 0
-            )
-        ).all()
-    )
+    from storage.readindex import kept_facet_counts
+
+    return kept_facet_counts(conn, [facet])[facet]
 
 
 def list_topics(engine: Engine) -> list[dict]:

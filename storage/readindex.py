@@ -216,13 +216,21 @@ def _sessions(conn: Connection, course_ids: Sequence[int]) -> dict[int, list[dic
     return out
 
 
+WHOLE = ("", "")
+"""The scope of the whole catalogue; any other scope is one facet value (facet, value)."""
+
+
 @dataclass
 class _Changes:
-    """What a refresh changes in the kept counts."""
+    """What a refresh changes in the kept counts, per scope: the whole catalogue, and the
+    courses having each facet value (what a visitor's single choice selects)."""
 
-    facets: Counter = field(default_factory=Counter)  # (facet, value) -> courses
-    events: Counter = field(default_factory=Counter)  # (state, at) -> change of the count
-    at_mark: Counter = field(default_factory=Counter)  # state -> courses at the marked instant
+    # (scope facet, scope value, facet, value) -> courses
+    facets: Counter = field(default_factory=Counter)
+    # (scope facet, scope value, state, at) -> change of the number of courses in state
+    events: Counter = field(default_factory=Counter)
+    # (scope facet, scope value, state) -> courses in state at the marked instant
+    at_mark: Counter = field(default_factory=Counter)
 
     def update(self, other: _Changes) -> None:
         # Counter.update adds and keeps negative counts (the - operator would drop them)
@@ -230,14 +238,18 @@ class _Changes:
         self.events.update(other.events)
         self.at_mark.update(other.at_mark)
 
-
-def _span_changes(spans, sign: int, mark: datetime | None, changes: _Changes) -> None:
-    for state, since, until in spans:
-        changes.events[(state, since)] += sign
-        if until < FAR_FUTURE:
-            changes.events[(state, until)] -= sign
-        if mark is not None and since <= mark < until:
-            changes.at_mark[state] += sign
+    def add_course(self, sign: int, values, spans, mark: datetime | None) -> None:
+        """Count (``sign`` +1) or discount (-1) one course with its facet values and spans
+        in every scope it belongs to."""
+        for scope in (WHOLE, *values):
+            for value in values:
+                self.facets[(*scope, *value)] += sign
+            for state, since, until in spans:
+                self.events[(*scope, state, since)] += sign
+                if until < FAR_FUTURE:
+                    self.events[(*scope, state, until)] -= sign
+                if mark is not None and since <= mark < until:
+                    self.at_mark[(*scope, state)] += sign
 
 
 def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None) -> _Changes:
@@ -247,19 +259,23 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
         conn.execute(
             select(Course.id).where(Course.id.in_(chunk)).order_by(Course.id).with_for_update()
         )
-    changes = _Changes()
-    changes.facets.subtract(
-        (facet, value)
-        for facet, value in conn.execute(
-            select(CourseFacet.facet, CourseFacet.value).where(CourseFacet.course_id.in_(chunk))
+    old_values: dict[int, set] = defaultdict(set)
+    for course_id, facet, value in conn.execute(
+        select(CourseFacet.course_id, CourseFacet.facet, CourseFacet.value).where(
+            CourseFacet.course_id.in_(chunk)
         )
-    )
-    old_spans = conn.execute(
-        select(CourseStateSpan.state, CourseStateSpan.since, CourseStateSpan.until).where(
-            CourseStateSpan.course_id.in_(chunk)
-        )
-    ).all()
-    _span_changes(old_spans, -1, mark, changes)
+    ):
+        old_values[course_id].add((facet, value))
+    old_spans: dict[int, list] = defaultdict(list)
+    for course_id, state, since, until in conn.execute(
+        select(
+            CourseStateSpan.course_id,
+            CourseStateSpan.state,
+            CourseStateSpan.since,
+            CourseStateSpan.until,
+        ).where(CourseStateSpan.course_id.in_(chunk))
+    ):
+        old_spans[course_id].append((state, since, until))
     conn.execute(delete(CourseFacet).where(CourseFacet.course_id.in_(chunk)))
     conn.execute(delete(CourseStateSpan).where(CourseStateSpan.course_id.in_(chunk)))
     visible = sorted(
@@ -276,26 +292,34 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
         conn.execute(update(Course).where(Course.id.in_(visible)).values(visible=True))
     if invisible:
         conn.execute(update(Course).where(Course.id.in_(invisible)).values(visible=False))
-    if not visible:
-        return changes
-    sessions = _sessions(conn, visible)
-    spans = [
-        (course_id, state, since, until)
-        for course_id in visible
-        for state, since, until in course_spans(sessions.get(course_id, []))
-    ]
-    conn.execute(
-        insert(CourseStateSpan),
-        [{"course_id": c, "state": st, "since": a, "until": b} for c, st, a, b in spans],
-    )
-    _span_changes([span[1:] for span in spans], +1, mark, changes)
-    facets = _facet_values(conn, visible)
-    if facets:
+    new_values: dict[int, set] = defaultdict(set)
+    new_spans: dict[int, list] = {}
+    if visible:
+        sessions = _sessions(conn, visible)
+        new_spans = {c: course_spans(sessions.get(c, [])) for c in visible}
         conn.execute(
-            insert(CourseFacet),
-            [{"course_id": c, "facet": f, "value": v} for c, f, v in sorted(facets)],
+            insert(CourseStateSpan),
+            [
+                {"course_id": c, "state": st, "since": a, "until": b}
+                for c, spans in new_spans.items()
+                for st, a, b in spans
+            ],
         )
-    changes.facets.update((f, v) for _c, f, v in facets)
+        facets = _facet_values(conn, visible)
+        if facets:
+            conn.execute(
+                insert(CourseFacet),
+                [{"course_id": c, "facet": f, "value": v} for c, f, v in sorted(facets)],
+            )
+        for course_id, facet, value in facets:
+            new_values[course_id].add((facet, value))
+    changes = _Changes()
+    for course_id in chunk:
+        old = (old_values.get(course_id, set()), sorted(old_spans.get(course_id, [])))
+        new = (new_values.get(course_id, set()), sorted(new_spans.get(course_id, [])))
+        if old != new:
+            changes.add_course(-1, sorted(old[0]), old[1], mark)
+            changes.add_course(+1, sorted(new[0]), new[1], mark)
     return changes
 
 
@@ -329,8 +353,20 @@ def _mark(conn: Connection, lock: bool = False) -> datetime | None:
     stmt = select(StateCount.at).limit(1)
     if lock and conn.dialect.name == "postgresql":
         # the instant may move (``move_state_counts``) while this refresh counts at it
-        stmt = select(StateCount.at).order_by(StateCount.state).with_for_update()
+        stmt = select(StateCount.at).order_by(*_SCOPE_KEY(StateCount)).with_for_update()
     return conn.execute(stmt).scalar()
+
+
+def _SCOPE_KEY(model):  # noqa: N802 - reads as a constant
+    return (model.scope_facet, model.scope_value, model.state)
+
+
+def _apply(conn: Connection, changes: _Changes, mark: datetime | None) -> None:
+    scope = ("scope_facet", "scope_value")
+    _add(conn, FacetCount, (*scope, "facet", "value"), "count", changes.facets)
+    _add(conn, StateCountChange, (*scope, "state", "at"), "delta", changes.events)
+    if mark is not None:
+        _add(conn, StateCount, (*scope, "state"), "count", changes.at_mark, at=mark)
 
 
 def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
@@ -346,47 +382,98 @@ def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
     changes = _Changes()
     for chunk in _chunks(ids):
         changes.update(_refresh_chunk(conn, chunk, mark))
-    _add(conn, FacetCount, ("facet", "value"), "count", changes.facets)
-    _add(conn, StateCountChange, ("state", "at"), "delta", changes.events)
-    if mark is not None:
-        _add(conn, StateCount, ("state",), "count", changes.at_mark, at=mark)
+    _apply(conn, changes, mark)
 
 
-def state_counts(conn: Connection, now: datetime) -> dict[str, int]:
-    """Visible courses in each state at ``now``: the counts kept at the marked instant
-    plus the changes between it and ``now`` (a few rows when the mark is recent)."""
-    marked = conn.execute(select(StateCount.state, StateCount.at, StateCount.count)).all()
-    if not marked:  # never marked: count from the changes alone
-        rows = conn.execute(
-            select(StateCountChange.state, func.sum(StateCountChange.delta))
-            .where(StateCountChange.at <= now)
-            .group_by(StateCountChange.state)
-        ).all()
-        return {state: int(n or 0) for state, n in rows}
-    mark = marked[0].at
-    counts = {row.state: row.count for row in marked}
-    if now >= mark:
+def _scope_filter(model, scope: tuple[str, str] | None):
+    if scope is None:
+        return []
+    return [model.scope_facet == scope[0], model.scope_value == scope[1]]
+
+
+def scoped_state_counts(
+    conn: Connection,
+    now: datetime,
+    scope: tuple[str, str] | None = WHOLE,
+    state: str | None = None,
+) -> dict[tuple[str, str, str], int]:
+    """Visible courses in each state at ``now``, per scope ((facet, value), or ``WHOLE``;
+    ``None``: every scope), of every state or of ``state``: the counts kept at the
+    marked instant plus the changes between it and ``now`` (a few rows when the mark is
+    recent)."""
+    only = [] if state is None else [StateCount.state == state]
+    only_changes = [] if state is None else [StateCountChange.state == state]
+    key = (StateCountChange.scope_facet, StateCountChange.scope_value, StateCountChange.state)
+    marked = conn.execute(
+        select(
+            StateCount.scope_facet,
+            StateCount.scope_value,
+            StateCount.state,
+            StateCount.at,
+            StateCount.count,
+        ).where(*_scope_filter(StateCount, scope), *only)
+    ).all()
+    if marked:
+        mark = marked[0].at
+        counts = {(r.scope_facet, r.scope_value, r.state): r.count for r in marked}
+    else:  # never marked: count from the changes alone, from the beginning of time
+        mark, counts = None, {}
+    if mark is None:
+        between, sign = StateCountChange.at <= now, 1
+    elif now >= mark:
         between, sign = (StateCountChange.at > mark) & (StateCountChange.at <= now), 1
     else:
         between, sign = (StateCountChange.at > now) & (StateCountChange.at <= mark), -1
-    for state, n in conn.execute(
-        select(StateCountChange.state, func.sum(StateCountChange.delta))
-        .where(between)
-        .group_by(StateCountChange.state)
+    for scope_facet, scope_value, state, n in conn.execute(
+        select(*key, func.sum(StateCountChange.delta))
+        .where(between, *_scope_filter(StateCountChange, scope), *only_changes)
+        .group_by(*key)
     ):
-        counts[state] = counts.get(state, 0) + sign * int(n or 0)
+        k = (scope_facet, scope_value, state)
+        counts[k] = counts.get(k, 0) + sign * int(n or 0)
     return counts
+
+
+def state_counts(conn: Connection, now: datetime, scope: tuple[str, str] = WHOLE) -> dict[str, int]:
+    """Visible courses in each state at ``now``, in the whole catalogue or in one scope."""
+    return {state: n for (_f, _v, state), n in scoped_state_counts(conn, now, scope).items()}
+
+
+def kept_facet_counts(
+    conn: Connection, names: Iterable[str], scope: tuple[str, str] = WHOLE
+) -> dict[str, dict[str, int]]:
+    """Visible courses per value of each facet in ``names``, within ``scope``."""
+    names = list(names)
+    out: dict[str, dict[str, int]] = {name: {} for name in names}
+    for facet, value, count in conn.execute(
+        select(FacetCount.facet, FacetCount.value, FacetCount.count).where(
+            *_scope_filter(FacetCount, scope), FacetCount.facet.in_(names), FacetCount.count > 0
+        )
+    ):
+        out[facet][value] = count
+    return out
 
 
 def move_state_counts(conn: Connection, at: datetime) -> None:
     """Mark ``at`` (the end of a crawl): keep the counts at it, so that the portal's
     question "how many now?" adds only the changes since."""
     _mark(conn, lock=True)
-    counts = state_counts(conn, at)
+    counts = scoped_state_counts(conn, at, scope=None)
+    scopes = {WHOLE} | {(f, v) for f, v, _state in counts}
     conn.execute(delete(StateCount))
     conn.execute(
         insert(StateCount),
-        [{"state": state, "at": at, "count": counts.get(state, 0)} for state in STATE_NAMES],
+        [
+            {
+                "scope_facet": f,
+                "scope_value": v,
+                "state": state,
+                "at": at,
+                "count": counts.get((f, v, state), 0),
+            }
+            for f, v in sorted(scopes)
+            for state in STATE_NAMES
+        ],
     )
 
 
@@ -399,48 +486,66 @@ def rebuild(conn: Connection, at: datetime | None = None) -> int:
     changes = _Changes()
     for chunk in _chunks(ids):
         changes.update(_refresh_chunk(conn, chunk, None))
-    _add(conn, FacetCount, ("facet", "value"), "count", changes.facets)
-    _add(conn, StateCountChange, ("state", "at"), "delta", changes.events)
+    _apply(conn, changes, None)
     move_state_counts(conn, at or datetime.now(UTC))
     return len(ids)
 
 
 def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
     """Where the kept counts differ from a fresh count (should be nowhere): facet counts
-    against ``course_facet``, state counts at each of ``instants`` against the spans,
-    the visible flag against the listings."""
-    kept = {
-        (f, v): n
-        for f, v, n in conn.execute(select(FacetCount.facet, FacetCount.value, FacetCount.count))
-        if n
-    }
-    fresh = dict(
-        ((f, v), n)
-        for f, v, n in conn.execute(
-            select(CourseFacet.facet, CourseFacet.value, func.count()).group_by(
-                CourseFacet.facet, CourseFacet.value
-            )
+    in every scope against ``course_facet``, state counts in every scope at each of
+    ``instants`` against the spans, the visible flag against the listings."""
+    values: dict[int, list] = defaultdict(list)
+    for course_id, facet, value in conn.execute(
+        select(CourseFacet.course_id, CourseFacet.facet, CourseFacet.value)
+    ):
+        values[course_id].append((facet, value))
+    spans: dict[int, list] = defaultdict(list)
+    for course_id, state, since, until in conn.execute(
+        select(
+            CourseStateSpan.course_id,
+            CourseStateSpan.state,
+            CourseStateSpan.since,
+            CourseStateSpan.until,
         )
+    ):
+        spans[course_id].append((state, since, until))
+    fresh: Counter = Counter()
+    for mine in values.values():
+        for scope in (WHOLE, *mine):
+            fresh.update((*scope, *value) for value in mine)
+    kept = Counter(
+        {
+            (sf, sv, f, v): n
+            for sf, sv, f, v, n in conn.execute(
+                select(
+                    FacetCount.scope_facet,
+                    FacetCount.scope_value,
+                    FacetCount.facet,
+                    FacetCount.value,
+                    FacetCount.count,
+                )
+            )
+            if n
+        }
     )
     problems = [
-        f"{f}={v}: kept {kept.get((f, v), 0)}, counted {fresh.get((f, v), 0)}"
-        for f, v in sorted(set(kept) | set(fresh))
-        if kept.get((f, v), 0) != fresh.get((f, v), 0)
+        f"{_scope_name(key[:2])} {key[2]}={key[3]}: kept {kept[key]}, counted {fresh[key]}"
+        for key in sorted(set(kept) | set(fresh))
+        if kept[key] != fresh[key]
     ]
     for at in instants:
-        kept_states = state_counts(conn, at)
-        fresh_states = dict(
-            conn.execute(
-                select(CourseStateSpan.state, func.count())
-                .where(CourseStateSpan.since <= at, CourseStateSpan.until > at)
-                .group_by(CourseStateSpan.state)
-            ).all()
-        )
+        counted: Counter = Counter()
+        for course_id, mine in spans.items():
+            states = {state for state, since, until in mine if since <= at < until}
+            for scope in (WHOLE, *values.get(course_id, [])):
+                counted.update((*scope, state) for state in states)
+        kept_states = Counter({k: n for k, n in scoped_state_counts(conn, at, None).items() if n})
         problems.extend(
-            f"{state} at {at.isoformat()}: kept {kept_states.get(state, 0)}, "
-            f"counted {fresh_states.get(state, 0)}"
-            for state in STATE_NAMES
-            if kept_states.get(state, 0) != fresh_states.get(state, 0)
+            f"{_scope_name(key[:2])} {key[2]} at {at.isoformat()}: "
+            f"kept {kept_states[key]}, counted {counted[key]}"
+            for key in sorted(set(kept_states) | set(counted))
+            if kept_states[key] != counted[key]
         )
     has_visible_listing = (
         select(Listing.id).where(Listing.course_id == Course.id, Listing.hidden.is_(False)).exists()
@@ -453,3 +558,7 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
     if wrong:
         problems.append(f"{wrong} courses whose visible flag disagrees with their listings")
     return problems
+
+
+def _scope_name(scope: tuple[str, str]) -> str:
+    return "catalogue" if scope == WHOLE else f"[{scope[0]}={scope[1]}]"

@@ -52,7 +52,6 @@ from storage.models import (
     Course,
     CourseFacet,
     CourseStateSpan,
-    FacetCount,
     Listing,
     Organisation,
     Platform,
@@ -82,6 +81,7 @@ RATING_ORDER = (  # best rated first, then the most rated; unrated last (ix_cour
     Course.id,
 )
 SCAN_BATCH_MAX = 5000  # sessions per read (each becomes a bound parameter)
+_CHOICES = ("state", "platform", "topic", "organisation", "level", "free", "certificate")
 _FILTER_OF = {"platform": "platform", "topic": "topic", "organisation": "organisation"}
 # What a complete record tells a learner; the completeness score is the share present.
 COMPLETENESS_FIELDS = (
@@ -436,25 +436,35 @@ class _Search:
         visibility = "probe" if ordered else "indexed"
         return stmt.select_from(Course).where(*self.conditions(filters, visibility))
 
-    def _kept_count(self, filters: CourseFilters) -> int | None:
-        """The whole catalogue's kept count when a single state or facet value is all the
-        filtering (the landing page's choices), else None."""
+    def _single_choice(self, filters: CourseFilters) -> tuple[str, str] | None:
+        """The one choice ``filters`` make, when they make exactly one and no words: a
+        state (``("state", S)``) or a facet value; the read index keeps counts for it."""
         if self.fts is not None:
             return None
-        if filters.state and dataclasses.replace(filters, state=None) == CourseFilters(q=filters.q):
-            return readindex.state_counts(self.conn, self.now).get(filters.state, 0)
-        facets = self._facet_filters(filters)
-        if len(facets) == 1:
-            facet, value = facets[0]
-            rest = dataclasses.replace(filters, **{_FILTER_OF[facet]: None})
-            if rest == CourseFilters(q=filters.q):
-                kept = self.conn.execute(
-                    select(FacetCount.count).where(
-                        FacetCount.facet == facet, FacetCount.value == value
-                    )
-                ).scalar()
-                return kept or 0
-        return None
+        choices = []
+        if filters.state:
+            choices.append(("state", filters.state))
+        choices += self._facet_filters(filters)
+        if filters.level:
+            choices.append(("level", filters.level))
+        for name in ("free", "certificate"):
+            if getattr(filters, name) is not None:
+                choices.append((name, "true" if getattr(filters, name) else "false"))
+        rest = dataclasses.replace(filters, q=None, **{name: None for name in _CHOICES})
+        if len(choices) != 1 or rest != CourseFilters():
+            return None
+        return choices[0]
+
+    def _kept_count(self, filters: CourseFilters) -> int | None:
+        """The kept count when a single state or facet value is all the filtering (the
+        landing page's choices), else None."""
+        choice = self._single_choice(filters)
+        if choice is None:
+            return None
+        facet, value = choice
+        if facet == "state":
+            return readindex.state_counts(self.conn, self.now).get(value, 0)
+        return readindex.kept_facet_counts(self.conn, [facet])[facet].get(value, 0)
 
     def _read_index_driver(self, filters: CourseFilters):
         """(table, its course id, its conditions, the other filters) of the read-index
@@ -666,6 +676,9 @@ class _Search:
     def _state_counts(self, filters: CourseFilters) -> dict[str, int]:
         if self._unfiltered(filters):
             return readindex.state_counts(self.conn, self.now)
+        choice = self._single_choice(filters)  # a facet value: ``filters`` has no state
+        if choice is not None:
+            return readindex.state_counts(self.conn, self.now, scope=choice)
         stmt = (
             select(CourseStateSpan.state, func.count())
             .where(CourseStateSpan.since <= self.now, CourseStateSpan.until > self.now)
@@ -677,22 +690,29 @@ class _Search:
 
     def _value_counts(self, filters: CourseFilters, names: list[str]) -> dict[str, dict]:
         """Courses per value of each facet in ``names``, over the courses ``filters`` select:
-        the kept whole-catalogue counts when nothing filters, else one grouped read."""
+        kept counts when nothing filters or a single choice does, else one grouped read."""
         if self._unfiltered(filters):
-            stmt = select(FacetCount.facet, FacetCount.value, FacetCount.count).where(
-                FacetCount.facet.in_(names), FacetCount.count > 0
-            )
-        else:
-            # read by the selected courses' keys, not through every row of a facet
-            selected = self.ids_subquery(filters, visible_implied=True)
-            stmt = (
-                select(CourseFacet.facet, CourseFacet.value, func.count())
-                .where(CourseFacet.course_id.in_(selected))
-                .group_by(CourseFacet.facet, CourseFacet.value)
-            )
-            if set(names) != set(FACETS):
-                stmt = stmt.where(_unindexed(CourseFacet.facet).in_(names))
-        out: dict[str, dict] = {name: {} for name in names}
+            return readindex.kept_facet_counts(self.conn, names)
+        choice = self._single_choice(filters)
+        if choice is not None and choice[0] == "state":
+            out: dict[str, dict] = {name: {} for name in names}
+            kept = readindex.scoped_state_counts(self.conn, self.now, None, state=choice[1])
+            for (facet, value, _state), count in kept.items():
+                if facet in out and count > 0:
+                    out[facet][value] = count
+            return out
+        if choice is not None:
+            return readindex.kept_facet_counts(self.conn, names, scope=choice)
+        # read by the selected courses' keys, not through every row of a facet
+        selected = self.ids_subquery(filters, visible_implied=True)
+        stmt = (
+            select(CourseFacet.facet, CourseFacet.value, func.count())
+            .where(CourseFacet.course_id.in_(selected))
+            .group_by(CourseFacet.facet, CourseFacet.value)
+        )
+        if set(names) != set(FACETS):
+            stmt = stmt.where(_unindexed(CourseFacet.facet).in_(names))
+        out = {name: {} for name in names}
         for facet, value, count in self.conn.execute(stmt):
             out[facet][value] = count
         return out

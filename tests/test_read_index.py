@@ -107,16 +107,16 @@ class Crawls:
         writer.finish_run(run, summary, counts)
 
 
+def facet_counts(conn) -> dict:
+    """Every kept count, of every scope."""
+    rows = conn.execute(select(FacetCount.__table__))
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
+
+
 def assert_index_true(engine, at_instants=()):
     with engine.connect() as conn:
         assert readindex.check(conn, [NOW, *at_instants]) == []
-        kept = {
-            (f, v): n
-            for f, v, n in conn.execute(
-                select(FacetCount.facet, FacetCount.value, FacetCount.count)
-            )
-            if n
-        }
+        kept = facet_counts(conn)
         spans = set(conn.execute(select(CourseStateSpan.__table__)).all())
         facets = set(conn.execute(select(CourseFacet.__table__)).all())
     # a rebuild from scratch finds exactly what the refreshes kept
@@ -125,13 +125,7 @@ def assert_index_true(engine, at_instants=()):
     with engine.connect() as conn:
         assert set(conn.execute(select(CourseStateSpan.__table__)).all()) == spans
         assert set(conn.execute(select(CourseFacet.__table__)).all()) == facets
-        rebuilt = {
-            (f, v): n
-            for f, v, n in conn.execute(
-                select(FacetCount.facet, FacetCount.value, FacetCount.count)
-            )
-            if n
-        }
+        rebuilt = facet_counts(conn)
     assert rebuilt == kept
 
 
@@ -303,3 +297,33 @@ def test_db_check_finds_a_wrong_count_and_reindex_mends_it(db_url):
     assert reindex.returncode == 0, reindex.stderr
     assert "rebuilt from 26 courses" in reindex.stdout
     assert moisson("db", "check", "--db", db_url).returncode == 0
+
+
+def test_single_choices_read_kept_counts_that_equal_counting(engine, monkeypatch):
+    """A visitor's single choice (a state, a platform, a level, a topic, …) is answered
+    from kept counts; they are what counting the selected courses gives."""
+    import storage.search
+
+    rng = random.Random(21)
+    crawls = Crawls(engine)
+    crawls.run("fun_mooc", [_record(n, rng) for n in range(90)])
+    crawls.run("openclassrooms", [_record(n, rng, "openclassrooms") for n in range(30)])
+    choices = [
+        {"state": "enrolment_open"},
+        {"state": "archived"},
+        {"platform": "openclassrooms"},
+        {"level": "debutant"},
+        {"topic": "informatique"},
+        {"free": True},
+        {"certificate": False},
+    ]
+    for days in (0, 20, -40):
+        now = crawls.when + timedelta(days=days)
+        for choice in choices:
+            kept = search_courses(engine, CourseFilters(**choice), now, per_page=5)
+            with monkeypatch.context() as patch:
+                patch.setattr(storage.search._Search, "_single_choice", lambda self, f: None)
+                counted = search_courses(engine, CourseFilters(**choice), now, per_page=5)
+            assert kept.total == counted.total, choice
+            assert kept.facets == counted.facets, (choice, now)
+            assert [c["id"] for c in kept.courses] == [c["id"] for c in counted.courses]

@@ -25,6 +25,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _scope_columns() -> list[sa.Column]:
+    """The whole catalogue (both empty) or the courses having one facet value."""
+    return [
+        sa.Column("scope_facet", sa.String(length=20), nullable=False),
+        sa.Column("scope_value", sa.String(length=100), nullable=False),
+    ]
+
+
 def upgrade() -> None:
     op.add_column(
         "course",
@@ -83,24 +91,32 @@ def upgrade() -> None:
     op.create_index("ix_course_facet_value", "course_facet", ["facet", "value", "course_id"])
     op.create_table(
         "facet_count",
+        *_scope_columns(),
         sa.Column("facet", sa.String(length=20), nullable=False),
         sa.Column("value", sa.String(length=100), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("facet", "value", name=op.f("pk_facet_count")),
+        sa.PrimaryKeyConstraint(
+            "scope_facet", "scope_value", "facet", "value", name=op.f("pk_facet_count")
+        ),
     )
     op.create_table(
         "state_count_change",
+        *_scope_columns(),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.Column("delta", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("state", "at", name=op.f("pk_state_count_change")),
+        sa.PrimaryKeyConstraint(
+            "scope_facet", "scope_value", "state", "at", name=op.f("pk_state_count_change")
+        ),
     )
+    op.create_index("ix_state_count_change_at", "state_count_change", ["at"])
     op.create_table(
         "state_count",
+        *_scope_columns(),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("state", name=op.f("pk_state_count")),
+        sa.PrimaryKeyConstraint("scope_facet", "scope_value", "state", name=op.f("pk_state_count")),
     )
     from storage import readindex
 
@@ -109,6 +125,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("state_count")
+    op.drop_index("ix_state_count_change_at", "state_count_change")
     op.drop_table("state_count_change")
     op.drop_table("facet_count")
     op.drop_index("ix_course_facet_value", "course_facet")
