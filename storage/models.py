@@ -300,20 +300,31 @@ class CourseStateSpan(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FacetValue(Base):
+    """A filter value a course can have (``facet`` is the filter's name): numbered, so
+    that a course's values are small integers to read and group."""
+
+    __tablename__ = "facet_value"
+    __table_args__ = (UniqueConstraint("facet", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facet: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(100))
+
+
 class CourseFacet(Base):
-    """One filter value of a visible course (``facet`` is the filter's name)."""
+    """One filter value of a visible course."""
 
     __tablename__ = "course_facet"
     __table_args__ = (
-        Index("ix_course_facet_value", "facet", "value", "course_id"),
+        Index("ix_course_facet_value_id", "value_id", "course_id"),
         {"sqlite_with_rowid": False},
     )
 
     course_id: Mapped[int] = mapped_column(
         ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
     )
-    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("facet_value.id"), primary_key=True)
 
 
 class FacetCount(Base):

@@ -49,6 +49,7 @@ from storage.models import (
     CourseFacet,
     CourseStateSpan,
     FacetCount,
+    FacetValue,
     Listing,
     Platform,
     Session,
@@ -252,6 +253,24 @@ class _Changes:
                     self.at_mark[(*scope, state)] += sign
 
 
+def value_ids(conn: Connection, wanted: set[tuple[str, str]] | None = None) -> dict:
+    """(facet, value) -> number, numbering the ``wanted`` values not numbered yet."""
+    known = {
+        (f, v): i
+        for i, f, v in conn.execute(select(FacetValue.id, FacetValue.facet, FacetValue.value))
+    }
+    missing = sorted((wanted or set()) - set(known))
+    if missing:
+        from storage.catalogue import dialect_insert
+
+        stmt = dialect_insert(conn, FacetValue).on_conflict_do_nothing(
+            index_elements=[FacetValue.facet, FacetValue.value]
+        )
+        conn.execute(stmt, [{"facet": f, "value": v} for f, v in missing])
+        return value_ids(conn)
+    return known
+
+
 def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None) -> _Changes:
     """Rewrite the derived rows of these courses; returns the change of the kept counts."""
     if conn.dialect.name == "postgresql":
@@ -261,9 +280,9 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
         )
     old_values: dict[int, set] = defaultdict(set)
     for course_id, facet, value in conn.execute(
-        select(CourseFacet.course_id, CourseFacet.facet, CourseFacet.value).where(
-            CourseFacet.course_id.in_(chunk)
-        )
+        select(CourseFacet.course_id, FacetValue.facet, FacetValue.value)
+        .join(FacetValue, FacetValue.id == CourseFacet.value_id)
+        .where(CourseFacet.course_id.in_(chunk))
     ):
         old_values[course_id].add((facet, value))
     old_spans: dict[int, list] = defaultdict(list)
@@ -307,9 +326,10 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
         )
         facets = _facet_values(conn, visible)
         if facets:
+            ids = value_ids(conn, {(f, v) for _c, f, v in facets})
             conn.execute(
                 insert(CourseFacet),
-                [{"course_id": c, "facet": f, "value": v} for c, f, v in sorted(facets)],
+                [{"course_id": c, "value_id": ids[(f, v)]} for c, f, v in sorted(facets)],
             )
         for course_id, facet, value in facets:
             new_values[course_id].add((facet, value))
@@ -497,7 +517,9 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
     ``instants`` against the spans, the visible flag against the listings."""
     values: dict[int, list] = defaultdict(list)
     for course_id, facet, value in conn.execute(
-        select(CourseFacet.course_id, CourseFacet.facet, CourseFacet.value)
+        select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
+            FacetValue, FacetValue.id == CourseFacet.value_id
+        )
     ):
         values[course_id].append((facet, value))
     spans: dict[int, list] = defaultdict(list)

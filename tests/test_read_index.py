@@ -13,7 +13,14 @@ from sqlalchemy import func, select, text, update
 from pipelines.records import CourseRecord, SessionRecord
 from storage import readindex
 from storage.catalogue import CatalogueWriter, RunSummary
-from storage.models import Course, CourseFacet, CourseStateSpan, FacetCount, Listing
+from storage.models import (
+    Course,
+    CourseFacet,
+    CourseStateSpan,
+    FacetCount,
+    FacetValue,
+    Listing,
+)
 from storage.search import (
     STATES,
     CourseFilters,
@@ -107,6 +114,16 @@ class Crawls:
         writer.finish_run(run, summary, counts)
 
 
+def course_facets(conn) -> set:
+    return set(
+        conn.execute(
+            select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
+                FacetValue, FacetValue.id == CourseFacet.value_id
+            )
+        ).all()
+    )
+
+
 def facet_counts(conn) -> dict:
     """Every kept count, of every scope."""
     rows = conn.execute(select(FacetCount.__table__))
@@ -118,13 +135,13 @@ def assert_index_true(engine, at_instants=()):
         assert readindex.check(conn, [NOW, *at_instants]) == []
         kept = facet_counts(conn)
         spans = set(conn.execute(select(CourseStateSpan.__table__)).all())
-        facets = set(conn.execute(select(CourseFacet.__table__)).all())
+        facets = course_facets(conn)
     # a rebuild from scratch finds exactly what the refreshes kept
     with engine.begin() as conn:
         readindex.rebuild(conn, at=NOW)
     with engine.connect() as conn:
         assert set(conn.execute(select(CourseStateSpan.__table__)).all()) == spans
-        assert set(conn.execute(select(CourseFacet.__table__)).all()) == facets
+        assert course_facets(conn) == facets
         rebuilt = facet_counts(conn)
     assert rebuilt == kept
 

@@ -11,10 +11,11 @@ target_metadata = Base.metadata
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Autogenerate must not drop what migration 0003 made outside the models: the FTS5
-    table and its shadow tables, and PostgreSQL's full-text expression index."""
+    table and its shadow tables, and PostgreSQL's full-text expression index; nor
+    recreate 0004's expression index ``ix_course_rating``, which it cannot compare."""
     if type_ == "table" and name and name.startswith("course_fts"):
         return False
-    return not (type_ == "index" and name == "ix_course_search")
+    return not (type_ == "index" and name in ("ix_course_search", "ix_course_rating"))
 
 
 def run_migrations_online() -> None:

@@ -73,22 +73,32 @@ def upgrade() -> None:
         ["state", "until", "since", "course_id"],
     )
     op.create_table(
+        "facet_value",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("facet", sa.String(length=20), nullable=False),
+        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_facet_value")),
+        sa.UniqueConstraint("facet", "value", name=op.f("uq_facet_value_facet_value")),
+    )
+    op.create_table(
         "course_facet",
         sa.Column(
             "course_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("facet", sa.String(length=20), nullable=False),
-        sa.Column("value", sa.String(length=100), nullable=False),
+        sa.Column("value_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["course.id"],
             name=op.f("fk_course_facet_course_id_course"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("course_id", "facet", "value", name=op.f("pk_course_facet")),
+        sa.ForeignKeyConstraint(
+            ["value_id"], ["facet_value.id"], name=op.f("fk_course_facet_value_id_facet_value")
+        ),
+        sa.PrimaryKeyConstraint("course_id", "value_id", name=op.f("pk_course_facet")),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_course_facet_value", "course_facet", ["facet", "value", "course_id"])
+    op.create_index("ix_course_facet_value_id", "course_facet", ["value_id", "course_id"])
     op.create_table(
         "facet_count",
         *_scope_columns(),
@@ -128,8 +138,9 @@ def downgrade() -> None:
     op.drop_index("ix_state_count_change_at", "state_count_change")
     op.drop_table("state_count_change")
     op.drop_table("facet_count")
-    op.drop_index("ix_course_facet_value", "course_facet")
+    op.drop_index("ix_course_facet_value_id", "course_facet")
     op.drop_table("course_facet")
+    op.drop_table("facet_value")
     op.drop_index("ix_course_state_span_state", "course_state_span")
     op.drop_table("course_state_span")
     op.drop_index("ix_listing_platform_id_hidden", "listing")
