@@ -7,7 +7,7 @@ way out, which keeps SQLite and PostgreSQL answering the same.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     JSON,
@@ -66,6 +66,29 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class EpochMicroseconds(TypeDecorator):
+    """A timezone-aware instant stored as microseconds since 1970 (UTC): for the read
+    index's spans, compared by the thousand per query, where an integer compares faster
+    and takes less room than text."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} refused: the catalogue stores aware times")
+        return (value - EPOCH) // MICROSECOND
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else EPOCH + value * MICROSECOND
 
 
 class Base(DeclarativeBase):
@@ -296,8 +319,8 @@ class CourseStateSpan(Base):
         ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
-    since: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    since: Mapped[datetime] = mapped_column(EpochMicroseconds, primary_key=True)
+    until: Mapped[datetime] = mapped_column(EpochMicroseconds)
 
 
 class FacetValue(Base):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.models import UTCDateTime
+from storage.models import EpochMicroseconds, UTCDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -56,8 +56,8 @@ def upgrade() -> None:
             "course_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("since", UTCDateTime(), nullable=False),
-        sa.Column("until", UTCDateTime(), nullable=False),
+        sa.Column("since", EpochMicroseconds(), nullable=False),  # microseconds since 1970
+        sa.Column("until", EpochMicroseconds(), nullable=False),
         sa.ForeignKeyConstraint(
             ["course_id"],
             ["course.id"],
