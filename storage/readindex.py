@@ -66,8 +66,8 @@ SOON = timedelta(days=30)
 SELF_PACED = ("self_paced", "always_open")
 LIVE_STATES = ("self_paced", "ongoing", "upcoming")
 STATE_NAMES = ("enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived")
+"""In order of priority: a course's main state is the first it is in."""
 CERTIFICATES = ("attestation", "certificate", "diploma")
-FACETS = ("platform", "level", "topic", "organisation", "free", "certificate")
 CHUNK = 400
 
 Interval = tuple[datetime, datetime]
@@ -373,12 +373,12 @@ def _mark(conn: Connection, lock: bool = False) -> datetime | None:
     stmt = select(StateCount.at).limit(1)
     if lock and conn.dialect.name == "postgresql":
         # the instant may move (``move_state_counts``) while this refresh counts at it
-        stmt = select(StateCount.at).order_by(*_SCOPE_KEY(StateCount)).with_for_update()
+        stmt = (
+            select(StateCount.at)
+            .order_by(StateCount.scope_facet, StateCount.scope_value, StateCount.state)
+            .with_for_update()
+        )
     return conn.execute(stmt).scalar()
-
-
-def _SCOPE_KEY(model):  # noqa: N802 - reads as a constant
-    return (model.scope_facet, model.scope_value, model.state)
 
 
 def _apply(conn: Connection, changes: _Changes, mark: datetime | None) -> None:

@@ -26,7 +26,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -62,13 +62,12 @@ from storage.models import (
     course_topic,
 )
 
-STATES = ("enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived")
-"""In order of priority: a course's main state is the first it is in."""
+STATES = readindex.STATE_NAMES  # in order of priority: a course's main state is the first
 SESSION_STATES = STATES
 SORTS = ("relevance", "start", "new", "rating")
 LEVELS = ("debutant", "intermediaire", "avance", "tous_niveaux")
-SELF_PACED = ("self_paced", "always_open")
-SOON = timedelta(days=30)
+SELF_PACED = readindex.SELF_PACED
+SOON = readindex.SOON  # "starting soon": within 30 days
 MAX_QUERY_TERMS = 12
 FACET_LIMIT = 30
 FACETS = ("platform", "level", "topic", "organisation", "free", "certificate")
