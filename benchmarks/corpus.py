@@ -41,31 +41,12 @@ def load(field: str) -> list[dict]:
 
 def run(line: dict) -> dict:
     """What the normaliser makes of one corpus line, as the JSON ``moisson normalise`` prints."""
-    from pipelines.normalise.dates import parse_dates
-    from pipelines.normalise.duration import parse_duration, parse_effort
-    from pipelines.normalise.language import detect_language
-    from pipelines.normalise.level import parse_level
-    from pipelines.normalise.price import parse_certificate, parse_price
-    from pipelines.normalise.topics import topics_from_text
+    from moisson.normalise import normalise_text
 
-    field, text, platform = line["field"], line["text"], line.get("platform")
-    if field == "dates":
-        return parse_dates(text, date.fromisoformat(line["today"])).as_json()
-    if field == "duration":
-        return parse_duration(text, platform).as_json()
-    if field == "effort":
-        return parse_effort(text, platform=platform).as_json()
-    if field == "level":
-        return parse_level(text, platform).as_json()
-    if field == "topics":
-        return topics_from_text(text, line.get("description")).as_json()
-    if field == "language":
-        return detect_language(text, line.get("description")).as_json()
-    if field == "price":
-        return parse_price(text, platform).as_json()
-    if field == "certificate":
-        return parse_certificate(text).as_json()
-    raise ValueError(field)
+    today = date.fromisoformat(line["today"]) if "today" in line else None
+    return normalise_text(
+        line["field"], line["text"], today, line.get("platform"), line.get("description")
+    )
 
 
 def _same(expected, got) -> bool:

@@ -18,9 +18,14 @@ def today_in_paris() -> date:
 
 
 def normalise_text(
-    field: str, text: str, today: date | None = None, platform: str | None = None
+    field: str,
+    text: str,
+    today: date | None = None,
+    platform: str | None = None,
+    description: str | None = None,
 ) -> dict:
-    """The JSON object ``moisson normalise`` prints for ``field`` and ``text``."""
+    """The JSON object ``moisson normalise`` prints for ``field`` and ``text`` (topics and
+    language also read the course's ``description`` when given)."""
     from pipelines.normalise.dates import parse_dates
     from pipelines.normalise.duration import parse_duration, parse_effort
     from pipelines.normalise.language import detect_language
@@ -37,13 +42,13 @@ def normalise_text(
     if field == "level":
         return parse_level(text, platform).as_json()
     if field == "topics":
-        return topics_from_text(text).as_json()
+        return topics_from_text(text, description).as_json()
     if field == "price":
         return parse_price(text, platform).as_json()
     if field == "certificate":
         return parse_certificate(text).as_json()
     if field == "language":
-        return detect_language(text).as_json()
+        return detect_language(text, description).as_json()
     raise ValueError(f"unknown field {field!r}; known: {', '.join(FIELDS)}")
 
 

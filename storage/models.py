@@ -44,6 +44,12 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} refused: the catalogue stores aware times")
+    return value
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware datetime, stored in UTC on every backend."""
 
@@ -53,9 +59,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} refused: the catalogue stores aware times")
-        value = value.astimezone(UTC)
+        value = _aware(value).astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -81,11 +85,7 @@ class EpochMicroseconds(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} refused: the catalogue stores aware times")
-        return (value - EPOCH) // MICROSECOND
+        return None if value is None else (_aware(value) - EPOCH) // MICROSECOND
 
     def process_result_value(self, value, dialect):
         return None if value is None else EPOCH + value * MICROSECOND

@@ -271,6 +271,35 @@ def value_ids(conn: Connection, wanted: set[tuple[str, str]] | None = None) -> d
     return known
 
 
+def _stored_values(conn: Connection, course_ids: Sequence[int] | None = None) -> dict:
+    """course -> its stored (facet, value) pairs (of these courses, or of all)."""
+    stmt = select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
+        FacetValue, FacetValue.id == CourseFacet.value_id
+    )
+    if course_ids is not None:
+        stmt = stmt.where(CourseFacet.course_id.in_(course_ids))
+    out: dict[int, set] = defaultdict(set)
+    for course_id, facet, value in conn.execute(stmt):
+        out[course_id].add((facet, value))
+    return out
+
+
+def _stored_spans(conn: Connection, course_ids: Sequence[int] | None = None) -> dict:
+    """course -> its stored (state, since, until) spans (of these courses, or of all)."""
+    stmt = select(
+        CourseStateSpan.course_id,
+        CourseStateSpan.state,
+        CourseStateSpan.since,
+        CourseStateSpan.until,
+    )
+    if course_ids is not None:
+        stmt = stmt.where(CourseStateSpan.course_id.in_(course_ids))
+    out: dict[int, list] = defaultdict(list)
+    for course_id, state, since, until in conn.execute(stmt):
+        out[course_id].append((state, since, until))
+    return out
+
+
 def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None) -> _Changes:
     """Rewrite the derived rows of these courses; returns the change of the kept counts."""
     if conn.dialect.name == "postgresql":
@@ -278,23 +307,8 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
         conn.execute(
             select(Course.id).where(Course.id.in_(chunk)).order_by(Course.id).with_for_update()
         )
-    old_values: dict[int, set] = defaultdict(set)
-    for course_id, facet, value in conn.execute(
-        select(CourseFacet.course_id, FacetValue.facet, FacetValue.value)
-        .join(FacetValue, FacetValue.id == CourseFacet.value_id)
-        .where(CourseFacet.course_id.in_(chunk))
-    ):
-        old_values[course_id].add((facet, value))
-    old_spans: dict[int, list] = defaultdict(list)
-    for course_id, state, since, until in conn.execute(
-        select(
-            CourseStateSpan.course_id,
-            CourseStateSpan.state,
-            CourseStateSpan.since,
-            CourseStateSpan.until,
-        ).where(CourseStateSpan.course_id.in_(chunk))
-    ):
-        old_spans[course_id].append((state, since, until))
+    old_values = _stored_values(conn, chunk)
+    old_spans = _stored_spans(conn, chunk)
     conn.execute(delete(CourseFacet).where(CourseFacet.course_id.in_(chunk)))
     conn.execute(delete(CourseStateSpan).where(CourseStateSpan.course_id.in_(chunk)))
     visible = sorted(
@@ -515,23 +529,8 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
     """Where the kept counts differ from a fresh count (should be nowhere): facet counts
     in every scope against ``course_facet``, state counts in every scope at each of
     ``instants`` against the spans, the visible flag against the listings."""
-    values: dict[int, list] = defaultdict(list)
-    for course_id, facet, value in conn.execute(
-        select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
-            FacetValue, FacetValue.id == CourseFacet.value_id
-        )
-    ):
-        values[course_id].append((facet, value))
-    spans: dict[int, list] = defaultdict(list)
-    for course_id, state, since, until in conn.execute(
-        select(
-            CourseStateSpan.course_id,
-            CourseStateSpan.state,
-            CourseStateSpan.since,
-            CourseStateSpan.until,
-        )
-    ):
-        spans[course_id].append((state, since, until))
+    values = _stored_values(conn)
+    spans = _stored_spans(conn)
     fresh: Counter = Counter()
     for mine in values.values():
         for scope in (WHOLE, *mine):

@@ -260,6 +260,15 @@ def test_a_topic_counts_and_selects_its_subtopics(engine):
     assert topics == {"programmation": 1, "informatique": 1}
     assert search_courses(engine, CourseFilters(topic="informatique"), NOW).total == 1
     assert search_courses(engine, CourseFilters(topic="droit"), NOW).total == 0
+    # a value no course has ever had (never numbered): nothing, whichever road is taken
+    for filters in (
+        CourseFilters(platform="inconnue"),
+        CourseFilters(platform="inconnue", state="archived"),
+        CourseFilters(platform="inconnue", q="cours"),
+    ):
+        empty = search_courses(engine, filters, NOW)
+        assert empty.total == 0 and empty.courses == []
+        assert all(f["count"] == 0 for f in empty.facets["state"])
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
