@@ -191,7 +191,8 @@ def fts5_query(terms: Iterable[str]) -> str:
 
 
 def session_states(session: dict, now: datetime) -> list[str]:
-    """The states of one session at ``now``, in priority order (mirrors ``session_condition``)."""
+    """The states of one session at ``now``, in priority order (the same rule as
+    ``readindex.session_intervals``, written as intervals of time)."""
     start, end = session["start"], session["end"]
     e_start, e_end = session["enrolment_start"], session["enrolment_end"]
     not_ended = end is None or end > now
