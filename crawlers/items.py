@@ -34,6 +34,8 @@ class RawCourse(scrapy.Item):
     rating = scrapy.Field()  # average rating as stated (number or text)
     rating_count = scrapy.Field()
     enrolments = scrapy.Field()  # enrolment count as stated
+    qualification = scrapy.Field()  # {"entry": required, "exit": reached}: diploma levels
+    organisation_identities = scrapy.Field()  # [{"name", "legal_name", "siret"}] where stated
     kind = scrapy.Field()  # the platform's kind of offer: "course", "path", "formation"…
     sessions = scrapy.Field()  # list of dicts, see RawSession keys below
     raw = scrapy.Field()  # the platform's record, untouched (JSON-serialisable)
@@ -58,4 +60,7 @@ RAW_SESSION_KEYS = (
     "certificate_offer",
     "certificate_price",
     "pace",
+    "duration",  # free text this session alone states: "6 semaines"
+    "effort",  # free text this session alone states: "3 heures/semaine"
+    "timezone",  # IANA zone of the session's dates written without an offset
 )

@@ -25,6 +25,25 @@ class SessionRecord(BaseModel):
     offer: str | None = None
     certificate: str | None = None
     certificate_price: float | None = Field(default=None, ge=0)
+    # what this session alone states (schema.org CourseInstance.courseWorkload…)
+    duration_text: str | None = None
+    effort_text: str | None = None
+    duration_weeks_min: float | None = Field(default=None, ge=0)
+    duration_weeks_max: float | None = Field(default=None, ge=0)
+    duration_hours_min: float | None = Field(default=None, ge=0)
+    duration_hours_max: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_min: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_max: float | None = Field(default=None, ge=0)
+
+
+class OrganisationIdentity(BaseModel):
+    """An organisation as a platform identifies it: its name, legal name and SIRET."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    legal_name: str | None = None
+    siret: str | None = Field(default=None, pattern=r"^\d{14}$")
 
 
 class CourseRecord(BaseModel):
@@ -49,9 +68,15 @@ class CourseRecord(BaseModel):
     kind: str | None = None
     price_text: str | None = None
     certificate_text: str | None = None
+    qualification_entry_text: str | None = None  # the qualification required, as stated
+    qualification_exit_text: str | None = None  # the qualification reached, as stated
+    organisation_identities: list[OrganisationIdentity] = Field(default_factory=list)
     # normalised values (the free-text normalisers fill them; None = not understood)
     level: Literal["debutant", "intermediaire", "avance", "tous_niveaux"] | None = None
     topics: list[str] = Field(default_factory=list)  # slugs of Moisson's taxonomy
+    # qualification levels (pipelines/data/qualification_levels.json ids): not a difficulty
+    qualification_entry: str | None = None
+    qualification_exit: str | None = None
     duration_weeks_min: float | None = Field(default=None, ge=0)
     duration_weeks_max: float | None = Field(default=None, ge=0)
     duration_hours_min: float | None = Field(default=None, ge=0)

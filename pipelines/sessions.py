@@ -2,8 +2,11 @@
 
 Platforms give ISO dates here; a date that is not ISO (a future spider's « Du 3 mars au
 12 avril ») goes through the dates normaliser (``pipelines/normalise/dates.py``), which
-also reads a free-text pace (« À votre rythme »). A date without an offset is Paris time;
-a free-text day starts at 00:00 and, as an end, lasts until 23:59:59. Richie writes
+also reads a free-text pace (« À votre rythme »). A date without an offset is in the
+platform's zone: the session's ``timezone`` key, else the spider's ``timezone`` attribute,
+else Europe/Paris. One rule for every day written without a time, ISO ("2018-12-10") or
+free text: as a start it begins at 00:00, as an end (course or enrolment) it lasts until
+23:59:59 of that day in that zone. Richie writes
 "no end" as year 9999 (its MAX_DATE); any year from 9999 on means "open". A session
 whose end precedes its start keeps its start and loses its end, and is counted.
 """
@@ -20,6 +23,7 @@ from pipelines.normalise.dates import parse_dates
 PARIS = ZoneInfo("Europe/Paris")
 OPEN_YEAR = 9999
 DATE_KEYS = ("start", "end", "enrolment_start", "enrolment_end")
+END_KEYS = ("end", "enrolment_end")
 PACES = ("scheduled", "self_paced", "always_open")
 
 
@@ -27,18 +31,25 @@ class UnparsedDate(ValueError):
     pass
 
 
-def parse_iso_datetime(value) -> datetime | None:
-    """An aware UTC datetime from an ISO string, or None for an open ("9999") date."""
+def parse_iso_datetime(value, key: str = "start", zone: ZoneInfo = PARIS) -> datetime | None:
+    """An aware UTC datetime from an ISO string, or None for an open ("9999") date.
+
+    ``key`` says which date it is: a date-only end lasts until the end of its day.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        moment = datetime.combine(value, time())
+        return _moment(value, key, zone) if value.year < OPEN_YEAR else None
     else:
         text = str(value).strip()
         if text[:4].isdigit() and int(text[:4]) >= OPEN_YEAR:
             return None
+        try:
+            return _moment(date.fromisoformat(text), key, zone)
+        except ValueError:
+            pass
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
@@ -46,7 +57,7 @@ def parse_iso_datetime(value) -> datetime | None:
     if moment.year >= OPEN_YEAR:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
 
 
@@ -59,16 +70,16 @@ def _amount(value) -> float | None:
         return None
 
 
-def _moment(value: date | datetime, key: str) -> datetime:
-    """A free-text date as an aware UTC datetime: a day starts at 00:00, ends at 23:59:59."""
+def _moment(value: date | datetime, key: str, zone: ZoneInfo = PARIS) -> datetime:
+    """A date as an aware UTC datetime: a day starts at 00:00 and, as an end, ends at 23:59:59."""
     if isinstance(value, datetime):
         moment = value
-    elif key in ("end", "enrolment_end"):
+    elif key in END_KEYS:
         moment = datetime.combine(value, time()) + timedelta(days=1, seconds=-1)
     else:
         moment = datetime.combine(value, time())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=PARIS)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(UTC)
 
 
@@ -76,11 +87,32 @@ def _count(counters: dict[str, int], key: str) -> None:
     counters[key] = counters.get(key, 0) + 1
 
 
+def zone_of(name: str | None) -> ZoneInfo:
+    """The zone named ``name`` (an IANA name such as "America/Montreal"), Paris if none."""
+    if not name:
+        return PARIS
+    try:
+        return ZoneInfo(str(name))
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown timezone {name!r}") from exc
+
+
 def normalise_session(
-    raw: dict, counters: dict[str, int] | None = None, today: date | None = None
+    raw: dict,
+    counters: dict[str, int] | None = None,
+    today: date | None = None,
+    zone: ZoneInfo = PARIS,
 ) -> dict:
-    """One raw session as a SessionRecord dict; ``today`` anchors free-text dates."""
+    """One raw session as a SessionRecord dict; ``today`` anchors free-text dates.
+
+    ``zone`` is the platform's; a session's own ``timezone`` key overrides it.
+    """
     counters = counters if counters is not None else {}
+    if raw.get("timezone"):
+        try:
+            zone = zone_of(raw["timezone"])
+        except ValueError:
+            _count(counters, "normalise/timezone/unparsed")
     session: dict = {"key": str(raw.get("key"))}
     open_ended = set()
     free_text: dict[str, datetime] = {}
@@ -88,7 +120,7 @@ def normalise_session(
     for key in DATE_KEYS:
         value = raw.get(key)
         try:
-            session[key] = parse_iso_datetime(value)
+            session[key] = parse_iso_datetime(value, key, zone)
         except UnparsedDate:
             session[key] = None
             parsed = parse_dates(value, today)
@@ -101,7 +133,7 @@ def normalise_session(
             if key not in found and len(found) == 1:
                 found = {key: next(iter(found.values()))}
             for found_key, found_value in found.items():
-                free_text.setdefault(found_key, _moment(found_value, found_key))
+                free_text.setdefault(found_key, _moment(found_value, found_key, zone))
             continue
         if value not in (None, "") and session[key] is None:
             open_ended.add(key)
@@ -133,6 +165,10 @@ def normalise_session(
     session["offer"] = raw.get("offer")
     session["certificate"] = raw.get("certificate_offer")
     session["certificate_price"] = _amount(raw.get("certificate_price"))
+    # as stated; pipelines/duration.py reads them into hours and weeks
+    for key in ("duration", "effort"):
+        value = raw.get(key)
+        session[f"{key}_text"] = None if value in (None, "") else str(value)
     return session
 
 
@@ -141,11 +177,14 @@ class SessionsPipeline(Pipeline):
         super().__init__(crawler)
         settings = crawler.settings if crawler is not None else None
         self.today = reference_time(settings).astimezone(PARIS).date()
+        spider = getattr(crawler, "spider", None) if crawler is not None else None
+        self.zone = zone_of(getattr(spider, "timezone", None))
 
     def process_item(self, item):
         counters: dict[str, int] = {}
         item["sessions_normalised"] = [
-            normalise_session(raw, counters, self.today) for raw in item.get("sessions") or []
+            normalise_session(raw, counters, self.today, self.zone)
+            for raw in item.get("sessions") or []
         ]
         for key, count in counters.items():
             self.inc(key, count)

@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import nh3
+from pipelines.normalise.qualification import qualification_label
 from babel.dates import format_date
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -149,6 +150,17 @@ def weeks_text(duration: dict) -> str:
 def effort_text(effort: dict) -> str:
     text = _range(effort.get("hours_per_week_min"), effort.get("hours_per_week_max"), "h", "h")
     return f"{text} par semaine" if text else ""
+
+
+def qualification_text(level: str | None) -> str:
+    """« CAP / niveau 3 »: a qualification id as pipelines/data/qualification_levels.json shows it."""
+    return qualification_label(level) or (level or "")
+
+
+def session_workload_text(session: dict) -> str:
+    """What one session alone states of its length and effort: « 6 semaines · 3 h par semaine »."""
+    parts = [weeks_text(session.get("duration") or {}), effort_text(session.get("effort") or {})]
+    return " · ".join(p for p in parts if p)
 
 
 def _number(value: float) -> str:

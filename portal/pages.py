@@ -31,6 +31,7 @@ templates.env.globals.update(
     french_date=formatting.french_date,
     weeks_text=formatting.weeks_text,
     effort_text=formatting.effort_text,
+    qualification_text=formatting.qualification_text,
     price_text=formatting.price_text,
 )
 SITEMAP_SIZE = 50_000
@@ -94,6 +95,7 @@ def _course_json_ld(request: Request, course: dict) -> dict:
                 "inLanguage": s["language"],
                 "url": s["url"],
                 "provider": {"@type": "Organization", "name": s["platform_label"]},
+                "courseWorkload": s["effort"]["text"],
             }
             for s in course["sessions"]
         ],
@@ -162,6 +164,7 @@ def course_page(request: Request, course_id: int):
     course["badges"] = formatting.badges(course, now)
     for session in course["sessions"]:
         session["badges"] = formatting.badges(session, now)
+        session["workload"] = formatting.session_workload_text(session)
     return templates.TemplateResponse(
         request,
         "course.html",

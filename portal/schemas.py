@@ -20,6 +20,8 @@ class Named(BaseModel):
 class OrganisationRef(BaseModel):
     id: int
     name: str
+    legal_name: str | None = Field(default=None, description="as the platform states it")
+    siret: str | None = Field(default=None, description="French establishment number")
 
 
 class TopicRef(BaseModel):
@@ -37,6 +39,21 @@ class Duration(BaseModel):
 class Effort(BaseModel):
     hours_per_week_min: float | None
     hours_per_week_max: float | None
+
+
+class Qualification(BaseModel):
+    """Qualification levels (not difficulty): ``sans_niveau`` or European levels "1"-"8"."""
+
+    entry: str | None = Field(description="the level required to enter")
+    exit: str | None = Field(description="the level the training leads to")
+
+
+class SessionDuration(Duration):
+    text: str | None = Field(description="the session's own duration, as stated")
+
+
+class SessionEffort(Effort):
+    text: str | None = Field(description="the session's own effort, as stated")
 
 
 class Price(BaseModel):
@@ -75,6 +92,8 @@ class SessionOut(BaseModel):
     offer: str | None
     certificate: str | None
     certificate_price: float | None
+    duration: SessionDuration = Field(description="what this session alone states")
+    effort: SessionEffort = Field(description="what this session alone states")
     state: State
     states: list[State]
 
@@ -85,6 +104,7 @@ class CourseSummary(BaseModel):
     title: str
     language: str | None
     level: Level | None
+    qualification: Qualification
     duration: Duration
     effort: Effort
     free: bool | None

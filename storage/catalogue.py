@@ -38,6 +38,8 @@ CHUNK = 500
 COURSE_FIELDS = (
     "language",
     "level",
+    "qualification_entry",
+    "qualification_exit",
     "duration_weeks_min",
     "duration_weeks_max",
     "duration_hours_min",
@@ -424,12 +426,22 @@ class CatalogueWriter:
             execution_options={"synchronize_session": False},
         )
         self._link_organisations(
-            conn, {course_id: values["organisations"] for course_id, values in aggregates.items()}
+            conn,
+            {course_id: values["organisations"] for course_id, values in aggregates.items()},
+            {
+                key: identity
+                for values in aggregates.values()
+                for key, identity in values["organisation_identities"].items()
+            },
         )
         link_topics(conn, records)
         readindex.refresh(conn, records)
 
-    def _link_organisations(self, conn, names_by_course: dict[int, list[str]]) -> None:
+    def _link_organisations(
+        self, conn, names_by_course: dict[int, list[str]], identities: dict[str, dict]
+    ) -> None:
+        """Link courses to their organisations; ``identities`` (by organisation key) add
+        the legal name and SIRET a platform states."""
         by_key: dict[str, str] = {}
         for names in names_by_course.values():
             for name in names:
@@ -451,6 +463,17 @@ class CatalogueWriter:
                     )
                 )
                 ids.update({row.normalised_name: row.id for row in rows})
+        known = [
+            {"b_id": ids[key], "legal_name": i.get("legal_name"), "siret": i.get("siret")}
+            for key, i in sorted(identities.items())
+            if key in ids and (i.get("legal_name") or i.get("siret"))
+        ]
+        if known:
+            conn.execute(
+                update(Organisation).where(Organisation.id == bindparam("b_id")),
+                known,
+                execution_options={"synchronize_session": False},
+            )
         for chunk in _chunks(sorted(names_by_course)):
             conn.execute(
                 delete(course_organisation).where(course_organisation.c.course_id.in_(chunk))
@@ -540,6 +563,13 @@ def aggregate(records: list[dict]) -> dict:
                 seen.add(key)
                 names.append(name)
     values["organisations"] = names
+    identities: dict[str, dict] = {}
+    for record in records:
+        for identity in record.get("organisation_identities") or []:
+            key = organisation_key(identity.get("name") or "")
+            if key and key not in identities:
+                identities[key] = identity
+    values["organisation_identities"] = identities
     return values
 
 

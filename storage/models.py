@@ -127,6 +127,9 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(500))
     normalised_name: Mapped[str] = mapped_column(String(500), unique=True)
     aliases: Mapped[list | None] = mapped_column(JSONType)
+    # as a platform states them (LHEO's raison-sociale and SIRET), when one does
+    legal_name: Mapped[str | None] = mapped_column(String(500))
+    siret: Mapped[str | None] = mapped_column(String(14))
 
 
 class Topic(Base):
@@ -159,6 +162,9 @@ class Course(Base):
     description: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     level: Mapped[str | None] = mapped_column(String(20))
+    # qualification level (pipelines/data/qualification_levels.json): required, reached
+    qualification_entry: Mapped[str | None] = mapped_column(String(20))
+    qualification_exit: Mapped[str | None] = mapped_column(String(20))
     duration_weeks_min: Mapped[float | None] = mapped_column(Float)
     duration_weeks_max: Mapped[float | None] = mapped_column(Float)
     duration_hours_min: Mapped[float | None] = mapped_column(Float)
@@ -278,6 +284,15 @@ class Session(Base):
     offer: Mapped[str | None] = mapped_column(String(30))
     certificate: Mapped[str | None] = mapped_column(String(30))
     certificate_price: Mapped[float | None] = mapped_column(Float)
+    # what this session alone states, as written and normalised
+    duration_text: Mapped[str | None] = mapped_column(Text)
+    effort_text: Mapped[str | None] = mapped_column(Text)
+    duration_weeks_min: Mapped[float | None] = mapped_column(Float)
+    duration_weeks_max: Mapped[float | None] = mapped_column(Float)
+    duration_hours_min: Mapped[float | None] = mapped_column(Float)
+    duration_hours_max: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
 
     listing: Mapped[Listing] = relationship(back_populates="sessions")
 

@@ -822,6 +822,18 @@ def _sessions_by_course(conn: Connection, course_ids: list[int], now: datetime) 
             "offer": s.offer,
             "certificate": s.certificate,
             "certificate_price": s.certificate_price,
+            "duration": {
+                "text": s.duration_text,
+                "weeks_min": s.duration_weeks_min,
+                "weeks_max": s.duration_weeks_max,
+                "hours_min": s.duration_hours_min,
+                "hours_max": s.duration_hours_max,
+            },
+            "effort": {
+                "text": s.effort_text,
+                "hours_per_week_min": s.effort_hours_per_week_min,
+                "hours_per_week_max": s.effort_hours_per_week_max,
+            },
         }
         session["states"] = session_states(session, now)
         session["state"] = session["states"][0]
@@ -832,12 +844,20 @@ def _sessions_by_course(conn: Connection, course_ids: list[int], now: datetime) 
 def _related(conn: Connection, course_ids: list[int]) -> tuple[dict, dict, dict]:
     organisations, topics, platforms = defaultdict(list), defaultdict(list), defaultdict(list)
     for row in conn.execute(
-        select(course_organisation.c.course_id, Organisation.id, Organisation.name)
+        select(
+            course_organisation.c.course_id,
+            Organisation.id,
+            Organisation.name,
+            Organisation.legal_name,
+            Organisation.siret,
+        )
         .join(Organisation, Organisation.id == course_organisation.c.organisation_id)
         .where(course_organisation.c.course_id.in_(course_ids))
         .order_by(Organisation.name)
     ):
-        organisations[row.course_id].append({"id": row.id, "name": row.name})
+        organisations[row.course_id].append(
+            {"id": row.id, "name": row.name, "legal_name": row.legal_name, "siret": row.siret}
+        )
     for row in conn.execute(
         select(course_topic.c.course_id, Topic.slug, Topic.label)
         .join(Topic, Topic.id == course_topic.c.topic_id)
@@ -896,6 +916,7 @@ def _course_dicts(conn: Connection, course_ids: list[int], now: datetime) -> lis
             "description": c.description,
             "language": c.language,
             "level": c.level,
+            "qualification": {"entry": c.qualification_entry, "exit": c.qualification_exit},
             "duration": {
                 "weeks_min": c.duration_weeks_min,
                 "weeks_max": c.duration_weeks_max,

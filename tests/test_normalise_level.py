@@ -28,7 +28,7 @@ def test_every_scale_entry_maps_into_the_vocabulary():
         ("Introductory, Intermediate, Advanced", "edx", "tous_niveaux"),
         ("All Levels", "udemy", "tous_niveaux"),
         ("Expert Level", "udemy", "avance"),
-        ("1", "lheo", "tous_niveaux"),
+        ("Beginner", "coursera", "debutant"),
         ("Niveau : Débutant", None, "debutant"),
         ("Intermédiaire", None, "intermediaire"),
         ("Difficulté : Difficile", None, "avance"),
@@ -40,7 +40,13 @@ def test_examples(text, platform, level):
 
 def test_codes_only_mean_something_on_their_scale():
     assert parse_level("1").level is None
-    assert parse_level("0", "lheo").unparsed == "level not stated"
+    assert parse_level("1", "udemy").level is None
+
+
+def test_lheo_codes_are_qualification_levels_not_difficulty():
+    # LHEO's code-niveau-sortie 4 is a CAP (pipelines/normalise/qualification.py)
+    assert parse_level("4", "lheo").level is None
+    assert parse_level("niveau V (CAP, BEP, CFPA du premier degré)", "lheo").level is None
 
 
 @pytest.mark.parametrize("text", [None, "", "blah", "niveau : ???", "x" * 10_000])

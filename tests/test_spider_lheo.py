@@ -33,12 +33,21 @@ def test_exact_values(found):
     assert first["url"] == "https://www.greta-exemple.fr/comptabilite-initiation-distance"
     assert first["organisations"] == ["GRETA Métropole Exemple"]
     assert first["duration"] == "70 heures"
-    assert first["level"] == "sans niveau spécifique"
+    assert first.get("level") is None  # LHEO states no difficulty
+    assert first["qualification"] == {
+        "entry": "sans niveau spécifique",
+        "exit": "sans niveau spécifique",
+    }
+    assert first["organisation_identities"] == [
+        {"name": "GRETA Métropole Exemple", "legal_name": None, "siret": "19750000000019"}
+    ]
+    assert first["certificate"] == "Attestation de fin de formation."
     assert first["price"] == "840.00" and first["currency"] == "EUR"
     assert first["introduction"].startswith("<p>Tenir la comptabilité")
+    no_window = {"enrolment_start": None, "enrolment_end": None, "languages": ["fr"]}
     assert first["sessions"] == [
-        {"key": "S-0412-01", "start": "2026-11-16", "end": "2027-01-31", "languages": ["fr"]},
-        {"key": "S-0412-02", "start": "2027-03-01", "end": "2027-05-15", "languages": ["fr"]},
+        {"key": "S-0412-01", "start": "2026-11-16", "end": "2027-01-31", **no_window},
+        {"key": "S-0412-02", "start": "2027-03-01", "end": "2027-05-15", **no_window},
     ]
     hr = found.items[1]
     assert hr["certificate"] == "RNCP 35030"

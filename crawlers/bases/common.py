@@ -29,6 +29,9 @@ class MoissonSpider(scrapy.Spider):
     platform_label: ClassVar[str] = ""
     base_url: ClassVar[str]
     default_language: ClassVar[str | None] = None
+    # The zone of the dates the platform writes without an offset (pipelines/sessions.py);
+    # a session's own "timezone" key overrides it.
+    timezone: ClassVar[str] = "Europe/Paris"
 
     def page_failed(self, response: Response | None, url: str, reason: str, detail: str) -> None:
         """Count and log a page that yields nothing; the crawl goes on."""

@@ -165,7 +165,7 @@ def schema_course_fields(node: dict[str, Any]) -> dict[str, Any]:
         "rating": rating.get("ratingValue"),
         "rating_count": rating.get("ratingCount") or rating.get("reviewCount"),
         "enrolments": first(node.get("totalHistoricalEnrollment")),
-        "effort": first(instances[0].get("courseWorkload")) if len(instances) == 1 else None,
+        "effort": _shared_workload(instances),
         "sessions": [course_instance_session(i, n, language) for n, i in enumerate(instances)],
     }
 
@@ -186,7 +186,16 @@ def course_instance_session(
         "languages": [language] if language else [],
         "price": offer.get("price"),
         "currency": offer.get("priceCurrency"),
+        "effort": first(instance.get("courseWorkload")),
     }
+
+
+def _shared_workload(instances: list[dict[str, Any]]) -> Any:
+    """The course's effort: the workload every instance states alike; each session keeps its own."""
+    stated = {str(first(i.get("courseWorkload"))) for i in instances if i.get("courseWorkload")}
+    if len(stated) == 1 and all(i.get("courseWorkload") for i in instances):
+        return first(instances[0].get("courseWorkload"))
+    return None
 
 
 def _language(value: Any) -> str | None:

@@ -10,6 +10,13 @@ us (``moisson/offers/not_distance``). ``records`` stops at offset 10 000; the CS
 
 The offer page URL on moncompteformation.gouv.fr is built from the offer number with the
 pattern in ``OFFER_PAGE``; it was not checked against the live site.
+
+The dataset writes "not stated" as numbers: ``nombre_heures_total_min/max`` = 0 (an offer
+of zero hours does not exist) and ``code_rncp`` / ``code_inventaire`` = -1 (no code); the
+values that mean "nothing" are data (``UNSTATED``), read as absent.
+``libelle_niveau_sortie_formation`` is the qualification level reached (« Sans niveau
+spécifique », « Niveau 3 (CAP, BEP) »); only a wording that is no qualification level
+(a CECRL level) is also the course's level.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from scrapy.http import Response
 from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
 from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
+from pipelines.normalise.qualification import parse_qualification
 
 DATASET = (
     "https://opendata.caissedesdepots.fr/api/explore/v2.1/catalog/datasets/"
@@ -35,6 +43,13 @@ DISTANCE_ONLY = "nb_session_a_distance > 0"
 RECORDS_LIMIT = 10_000  # Opendatasoft refuses offset + limit beyond this on /records
 # Columns an offer cannot be read without (the CSV export is checked against them).
 REQUIRED_COLUMNS = ("numero_formation", "intitule_formation", "nom_of", "nb_session_a_distance")
+# Values the dataset writes for "not stated", by column.
+UNSTATED = {
+    "nombre_heures_total_min": {0.0},
+    "nombre_heures_total_max": {0.0},
+    "code_rncp": {-1.0},
+    "code_inventaire": {-1.0},
+}
 
 
 class MonCompteFormationSpider(JsonApiSpider):
@@ -115,8 +130,10 @@ class MonCompteFormationSpider(JsonApiSpider):
         if _number(offer.get("nb_session_a_distance")) <= 0:
             self.crawler.stats.inc_value("moisson/offers/not_distance")
             return None
-        hours = _range(offer.get("nombre_heures_total_min"), offer.get("nombre_heures_total_max"))
-        rncp = offer.get("code_rncp")
+        hours = _range(_stated(offer, "nombre_heures_total_min"), _stated(offer, "nombre_heures_total_max"))
+        exit_level = offer.get("libelle_niveau_sortie_formation") or None
+        rncp, inventory = _stated(offer, "code_rncp"), _stated(offer, "code_inventaire")
+        codes = [f"RNCP {rncp}" if rncp else None, f"RS {inventory}" if inventory else None]
         return RawCourse(
             platform=self.platform,
             external_id=str(offer["numero_formation"]),
@@ -125,7 +142,9 @@ class MonCompteFormationSpider(JsonApiSpider):
             title=offer.get("intitule_formation"),
             description=offer.get("points_forts") or None,
             duration=f"{hours} heures" if hours else None,
-            level=offer.get("libelle_niveau_sortie_formation") or None,
+            qualification={"exit": exit_level} if exit_level else None,
+            # a CECRL level (« Niveau A1 (CECRL) ») also says how hard the course is
+            level=exit_level if exit_level and not parse_qualification(exit_level).level else None,
             categories=[
                 offer[k]
                 for k in ("libelle_nsf_1", "libelle_code_formacode_principal")
@@ -134,7 +153,8 @@ class MonCompteFormationSpider(JsonApiSpider):
             organisations=[offer["nom_of"]] if offer.get("nom_of") else [],
             price=offer.get("frais_ttc_tot_min"),
             currency="EUR",
-            certificate=offer.get("intitule_certification") or (f"RNCP {rncp}" if rncp else None),
+            certificate=offer.get("intitule_certification")
+            or (", ".join(c for c in codes if c) or None),
             kind="formation",
             raw=dict(offer),
         )
@@ -148,6 +168,18 @@ def _number(value: Any) -> float:
         return float(str(value).replace(",", "."))
     except (TypeError, ValueError):
         return 0.0
+
+
+def _stated(offer: dict[str, Any], column: str) -> Any:
+    """The column's value, or None when it is empty or one of the dataset's "not stated"."""
+    value = offer.get(column)
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = float(str(value).replace(",", "."))
+    except ValueError:
+        return value
+    return None if number in UNSTATED.get(column, ()) else value
 
 
 def _range(low: Any, high: Any) -> str | None:

@@ -1,7 +1,8 @@
 """A course's level on Moisson's scale: debutant, intermediaire, avance, tous_niveaux.
 
 Platforms use their own scales (OpenClassrooms Facile/Moyenne/Difficile, edX
-Introductory/Intermediate/Advanced, Udemy's levels, LHEO's ``dict-niveaux`` codes):
+Introductory/Intermediate/Advanced, Udemy's levels; LHEO's ``dict-niveaux`` codes are
+qualification levels, read by ``pipelines/normalise/qualification.py``):
 the platform's scale is read first, then generic French and English wordings. Several
 levels in one text (edX lists ``Introductory, Intermediate``) mean the course can be
 started at the lowest one; all three mean every level. The wordings are data
