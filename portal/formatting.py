@@ -15,8 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import nh3
-from pipelines.normalise.qualification import qualification_label
 from babel.dates import format_date
+
+from pipelines.normalise.qualification import qualification_label
 
 PARIS = ZoneInfo("Europe/Paris")
 LABELS_FILE = Path(__file__).with_name("data") / "labels.json"
@@ -153,7 +154,7 @@ def effort_text(effort: dict) -> str:
 
 
 def qualification_text(level: str | None) -> str:
-    """« CAP / niveau 3 »: a qualification id as pipelines/data/qualification_levels.json shows it."""
+    """« CAP / niveau 3 »: a qualification id as qualification_levels.json labels it."""
     return qualification_label(level) or (level or "")
 
 

@@ -13,7 +13,7 @@ from pipelines.common import DropCourse
 from pipelines.language import LanguagePipeline, language_code
 from pipelines.provenance import ProvenancePipeline
 from pipelines.run_duplicates import RunDuplicatesPipeline
-from pipelines.sessions import SessionsPipeline, normalise_session, parse_iso_datetime
+from pipelines.sessions import SessionsPipeline, normalise_session, parse_iso_datetime, zone_of
 from pipelines.validate import ValidatePipeline
 from tests.conftest import REFERENCE_TIME
 
@@ -249,3 +249,78 @@ def test_second_sighting_in_a_run_is_dropped(crawler):
     with pytest.raises(DropCourse) as caught:
         dedupe.process_item(validate.process_item(normalised(crawler)))
     assert caught.value.reason == "duplicate_in_run"
+
+
+# one rule for a day written without a time: an end lasts until 23:59:59 of that day
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("end", "2018-12-10", datetime(2018, 12, 10, 22, 59, 59, tzinfo=UTC)),  # winter: UTC+1
+        ("enrolment_end", "2018-07-10", datetime(2018, 7, 10, 21, 59, 59, tzinfo=UTC)),
+        ("start", "2018-12-10", datetime(2018, 12, 9, 23, tzinfo=UTC)),
+        ("enrolment_start", "2018-12-10", datetime(2018, 12, 9, 23, tzinfo=UTC)),
+        # a time, even midnight, is kept as written
+        ("end", "2018-12-10T00:00:00", datetime(2018, 12, 9, 23, tzinfo=UTC)),
+        ("end", "2018-12-10T00:00:00+00:00", datetime(2018, 12, 10, tzinfo=UTC)),
+    ],
+)
+def test_date_only_end_runs_to_the_end_of_its_day(key, value, expected):
+    assert normalise_session({"key": "k", key: value})[key] == expected
+
+
+def test_iso_and_free_text_date_only_ends_agree():
+    iso = normalise_session({"key": "k", "end": "2027-01-31"})
+    text = normalise_session({"key": "k", "end": "31 janvier 2027"}, today=datetime(2026, 11, 15))
+    assert iso["end"] == text["end"] == datetime(2027, 1, 31, 22, 59, 59, tzinfo=UTC)
+
+
+def test_dates_without_offset_are_in_the_platforms_zone():
+    montreal = normalise_session(
+        {"key": "k", "end": "2027-01-31"}, zone=zone_of("America/Montreal")
+    )
+    assert montreal["end"] == datetime(2027, 2, 1, 4, 59, 59, tzinfo=UTC)  # UTC-5
+    own = normalise_session({"key": "k", "start": "2027-01-31T09:00", "timezone": "Asia/Tokyo"})
+    assert own["start"] == datetime(2027, 1, 31, 0, tzinfo=UTC)
+
+
+def test_unknown_session_timezone_is_counted_and_paris_kept():
+    counters = {}
+    session = normalise_session(
+        {"key": "k", "start": "2027-01-31", "timezone": "Mars/Olympus"}, counters
+    )
+    assert session["start"] == datetime(2027, 1, 30, 23, tzinfo=UTC)
+    assert counters == {"normalise/timezone/unparsed": 1}
+    with pytest.raises(ValueError, match="unknown timezone"):
+        zone_of("Mars/Olympus")
+
+
+def test_spider_timezone_reaches_the_sessions_pipeline(crawler):
+    crawler.spider = type("Spider", (), {"timezone": "America/Montreal"})()
+    out = SessionsPipeline.from_crawler(crawler).process_item(
+        item(sessions=[{"key": "a", "end": "2027-01-31"}])
+    )
+    assert out["sessions_normalised"][0]["end"] == datetime(2027, 2, 1, 4, 59, 59, tzinfo=UTC)
+
+
+def test_each_session_keeps_its_own_effort_and_the_course_their_span(crawler):
+    from pipelines.duration import DurationEffortPipeline
+
+    raw = item(
+        sessions=[
+            {"key": "a", "start": "2027-01-11", "effort": "2 heures par semaine"},
+            {"key": "b", "start": "2027-03-01", "effort": "4 à 5 heures par semaine"},
+        ]
+    )
+    out = DurationEffortPipeline.from_crawler(crawler).process_item(
+        SessionsPipeline.from_crawler(crawler).process_item(raw)
+    )
+    first, second = out["sessions_normalised"]
+    assert first["effort_text"] == "2 heures par semaine"
+    assert (first["effort_hours_per_week_min"], first["effort_hours_per_week_max"]) == (2, 2)
+    assert (second["effort_hours_per_week_min"], second["effort_hours_per_week_max"]) == (4, 5)
+    assert out["normalised"]["effort_hours_per_week_min"] == 2
+    assert out["normalised"]["effort_hours_per_week_max"] == 5
+    record = ValidatePipeline.from_crawler(crawler).process_item(out)["record"]
+    assert record.sessions[1].effort_hours_per_week_max == 5

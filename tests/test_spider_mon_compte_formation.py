@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from freezegun import freeze_time
 
@@ -44,6 +46,7 @@ def test_exact_values(found):
     french = found.by_id("18860001500131_FLE-A1")
     assert french["duration"] == "80 à 120 heures"
     assert french["level"] == "Niveau A1 (CECRL)"
+    assert french["qualification"] == {"exit": "Niveau A1 (CECRL)"}
 
 
 @pytest.mark.parametrize("index", range(9))
@@ -94,3 +97,51 @@ def test_paging_goes_on_after_an_unreadable_page():
     )
     assert items == [] and stats["moisson/pages/failed/unparseable"] == 1
     assert [r.url for r in follow] == [FIRST.replace("offset=0", "offset=200")]
+
+
+def _offer(**fields):
+    offer = {
+        "numero_formation": "12345678900012_TEST",
+        "intitule_formation": "Bureautique à distance",
+        "nom_of": "Organisme Test",
+        "nb_session_a_distance": 1,
+    }
+    offer.update(fields)
+    return offer
+
+
+@pytest.mark.parametrize(
+    ("fields", "duration", "certificate"),
+    [
+        # the dataset's "not stated": 0 hours, code -1
+        ({"nombre_heures_total_min": 0, "nombre_heures_total_max": 0}, None, None),
+        ({"code_rncp": -1, "code_inventaire": -1}, None, None),
+        ({"code_rncp": "-1", "nombre_heures_total_min": "0"}, None, None),
+        # a stated maximum with an unstated minimum is the maximum alone
+        ({"nombre_heures_total_min": 0, "nombre_heures_total_max": 35}, "35 heures", None),
+        ({"code_rncp": 35030, "code_inventaire": -1}, None, "RNCP 35030"),
+        ({"code_rncp": -1, "code_inventaire": 5432}, None, "RS 5432"),
+    ],
+)
+def test_zero_hours_and_minus_one_codes_mean_not_stated(fields, duration, certificate):
+    body = json.dumps({"total_count": 1, "results": [_offer(**fields)]}).encode()
+    items, _, _ = parse_body("mon_compte_formation", body, FIRST, "application/json")
+    assert len(items) == 1
+    assert items[0].get("duration") == duration
+    assert items[0].get("certificate") == certificate
+
+
+def test_qualification_level_is_not_a_difficulty():
+    body = json.dumps(
+        {
+            "total_count": 2,
+            "results": [
+                _offer(libelle_niveau_sortie_formation="Sans niveau spécifique"),
+                _offer(numero_formation="X_2", libelle_niveau_sortie_formation="Niveau A2 (CECRL)"),
+            ],
+        }
+    ).encode()
+    items, _, _ = parse_body("mon_compte_formation", body, FIRST, "application/json")
+    assert items[0]["qualification"] == {"exit": "Sans niveau spécifique"}
+    assert items[0].get("level") is None
+    assert items[1]["level"] == "Niveau A2 (CECRL)"

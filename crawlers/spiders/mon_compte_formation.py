@@ -130,7 +130,9 @@ class MonCompteFormationSpider(JsonApiSpider):
         if _number(offer.get("nb_session_a_distance")) <= 0:
             self.crawler.stats.inc_value("moisson/offers/not_distance")
             return None
-        hours = _range(_stated(offer, "nombre_heures_total_min"), _stated(offer, "nombre_heures_total_max"))
+        hours = _range(
+            _stated(offer, "nombre_heures_total_min"), _stated(offer, "nombre_heures_total_max")
+        )
         exit_level = offer.get("libelle_niveau_sortie_formation") or None
         rncp, inventory = _stated(offer, "code_rncp"), _stated(offer, "code_inventaire")
         codes = [f"RNCP {rncp}" if rncp else None, f"RS {inventory}" if inventory else None]
