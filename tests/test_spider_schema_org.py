@@ -47,6 +47,7 @@ def test_jsonld_course_with_instance(found):
             "languages": ["fr"],
             "price": None,
             "currency": None,
+            "effort": "PT3H",
         }
     ]
 
@@ -118,3 +119,26 @@ def test_a_bad_jsonld_block_does_not_hide_a_good_one():
     )
     items, _, _stats = parse_body("schema_org", page(bad + good), COURSE_URL, "text/html")
     assert [i["title"] for i in items] == ["Droit"]
+
+
+def test_effort_of_each_instance_is_kept():
+    """Two instances with their own workload: each session keeps its effort."""
+    from crawlers.bases.sitemap import schema_course_fields
+
+    node = {
+        "@type": "Course",
+        "name": "Python",
+        "hasCourseInstance": [
+            {"@type": "CourseInstance", "startDate": "2027-01-11", "courseWorkload": "PT2H"},
+            {"@type": "CourseInstance", "startDate": "2027-03-01", "courseWorkload": "PT4H"},
+        ],
+    }
+    fields = schema_course_fields(node)
+    assert [s["effort"] for s in fields["sessions"]] == ["PT2H", "PT4H"]
+    assert fields["effort"] is None  # they differ: the course takes their span later
+    alike = dict(
+        node, hasCourseInstance=[dict(i, courseWorkload="PT3H") for i in node["hasCourseInstance"]]
+    )
+    assert schema_course_fields(alike)["effort"] == "PT3H"
+    one = dict(node, hasCourseInstance=node["hasCourseInstance"][:1])
+    assert schema_course_fields(one)["effort"] == "PT2H"
