@@ -5,7 +5,8 @@ LHEO (Langage Harmonisé d'Échange d'informations sur l'Offre de formation, lhe
 One spider reads every feed of ``crawlers/data/lheo_feeds.json`` (or the ``LHEO_FEEDS``
 setting, a list of the same objects) and keeps the actions taught entirely at distance
 (``modalites-enseignement`` in ``distance_codes`` of ``crawlers/data/lheo_codes.json``);
-an action taught face to face is counted (``moisson/actions/not_distance``). One item is
+an action taught face to face is counted (``moisson/actions/not_distance``); the
+``LHEO_MODALITIES`` setting (a list of codes) keeps other modalities. One item is
 one action: its id is ``<feed>:<formation numero>/<action numero>``.
 
 What an action states, read as the real Intercarif and ONISEP exports write it:
@@ -86,7 +87,9 @@ class LheoSpider(MoissonSpider):
         formations = root.xpath("//*[local-name()='formation']")
         if not formations:
             self.page_failed(response, response.url, "empty_feed", "no <formation> in the feed")
-        distance = set(codes()["distance_codes"])
+        distance = set(
+            self.crawler.settings.getlist("LHEO_MODALITIES") or codes()["distance_codes"]
+        )
         for formation in formations:
             for action in _children(formation, "action"):
                 if _text(action, "modalites-enseignement") not in distance:
