@@ -112,5 +112,5 @@ def test_each_session_keeps_its_effort_in_the_api_and_the_page(client):
     assert [s["effort"]["hours_per_week_max"] for s in course["sessions"]] == [2, 5]
     assert course["effort"] == {"hours_per_week_min": 2, "hours_per_week_max": 5}
     page = client.get(f"/cours/{course['id']}").text
-    assert "<th scope=\"col\">Durée et charge</th>" in page
+    assert '<th scope="col">Durée et charge</th>' in page
     assert "<td>2 h par semaine</td>" in page and "<td>4 à 5 h par semaine</td>" in page

@@ -10,13 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from freezegun import freeze_time
 
 from crawlers.offline import normalise
-from tests.conftest import REFERENCE_TIME, ROOT
+from tests.realdata import real_document
 from tests.recorded import fresh_crawler, parse_body
 
-REALDATA = ROOT / "tests" / "data" / "realdata"
 FEED_URL = "https://www.carif-oref-exemple.fr/exports/lheo/offres-a-distance.xml"
 EVERY_MODALITY = ["0", "1", "2"]
 
@@ -24,7 +22,7 @@ EVERY_MODALITY = ["0", "1", "2"]
 def read(name: str):
     crawler = fresh_crawler("lheo", LHEO_MODALITIES=EVERY_MODALITY)
     items, _, stats = parse_body(
-        "lheo", (REALDATA / name).read_bytes(), FEED_URL, "application/xml", crawler=crawler
+        "lheo", real_document(name).read_bytes(), FEED_URL, "application/xml", crawler=crawler
     )
     assert len(items) == 1
     return items[0], stats, crawler
@@ -43,7 +41,7 @@ def onisep():
 def test_real_exports_are_face_to_face_and_not_kept_by_default():
     for name in ("anotea-intercarif-data-test.xml", "lheo-exemple-bts-onisep.xml"):
         items, _, stats = parse_body(
-            "lheo", (REALDATA / name).read_bytes(), FEED_URL, "application/xml"
+            "lheo", real_document(name).read_bytes(), FEED_URL, "application/xml"
         )
         assert items == [] and stats["moisson/actions/not_distance"] == 1
 
@@ -87,7 +85,6 @@ def test_intercarif_action_as_stated(intercarif):
     ]
 
 
-@freeze_time(REFERENCE_TIME)
 def test_intercarif_action_in_the_catalogue_record(intercarif):
     item, _, crawler = intercarif
     ((out, reason),) = normalise(crawler, [item.copy()])
@@ -140,7 +137,6 @@ def test_onisep_action_as_stated(onisep):
     ]
 
 
-@freeze_time(REFERENCE_TIME)
 def test_onisep_action_in_the_catalogue_record(onisep):
     item, _, crawler = onisep
     ((out, reason),) = normalise(crawler, [item.copy()])

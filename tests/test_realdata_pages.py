@@ -14,13 +14,12 @@ import json
 import pytest
 
 from tests.conftest import ROOT
+from tests.realdata import IN_RECORDINGS, real_document
 from tests.recorded import fresh_crawler, parse_body
-
-REALDATA = ROOT / "tests" / "data" / "realdata"
 
 
 def page(spider: str, name: str, url: str, content_type: str):
-    return parse_body(spider, (REALDATA / name).read_bytes(), url, content_type)
+    return parse_body(spider, real_document(name).read_bytes(), url, content_type)
 
 
 # -- Udemy landing pages (JSON-LD Course + BreadcrumbList, body data-clp-course-id) -------
@@ -137,7 +136,7 @@ def edx_hits() -> list[dict]:
     """The CSV rows as Algolia hits: list cells are Python lists, numbers are numbers. The
     export dropped ``objectID``: the row's marketing URL stands for it."""
     hits = []
-    path = REALDATA / "edx_algolia_courses_2025-07_french_subset.csv"
+    path = real_document("edx_algolia_courses_2025-07_french_subset.csv")
     with path.open(encoding="utf-8") as rows:
         rows = list(csv.DictReader(rows))
     for row in rows:
@@ -191,3 +190,27 @@ def test_edx_french_hits_reach_the_record():
     record = out["record"]
     assert record.language == "fr" and record.level == "debutant"
     assert (record.duration_weeks_min, record.duration_weeks_max) == (5, 5)
+
+
+# -- the documents are the real ones, unchanged ------------------------------------------
+
+SHARED_DIRS = ("intercarif-lheo", "udemy", "openclassrooms", "coursera", "edx")
+
+
+def _shared(name: str):
+    for base in (ROOT.parent, ROOT.parent.parent):
+        for folder in SHARED_DIRS:
+            path = base / "shared" / "realdata" / folder / name
+            if path.is_file():
+                return path
+    return None
+
+
+@pytest.mark.parametrize(
+    "name", [*IN_RECORDINGS, "dict-niveaux.xml", "edx_algolia_courses_2025-07_french_subset.csv"]
+)
+def test_real_documents_are_byte_for_byte_the_published_ones(name):
+    shared = _shared(name)
+    if shared is None:
+        pytest.skip("../shared/realdata is not beside this checkout")
+    assert real_document(name).read_bytes() == shared.read_bytes()
