@@ -9,13 +9,19 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
+# two number words joined: « dix-sept », « vingt et un », « quatre-vingts », « cent vingt »
+_COMPOUND = re.compile(
+    r"(?<![a-z])(?:dix|vingts?|trente|quarante|cinquante|soixante|cents?|quatre)"
+    r"(?:-| et |-et-| )(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
+    r"treize|quatorze|quinze|seize|vingts?)(?![a-z])"
+)
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-"})
 
 
@@ -59,6 +65,21 @@ def to_number(token: str) -> float | None:
         return float(token.replace(",", "."))
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=16384)
+def spelled_numbers_as_digits(folded: str) -> str:
+    """Compound number words as digits: « dix-sept semaines » → « 17 semaines ».
+
+    text2num reads French compounds (« vingt et un », « quatre-vingt-dix ») that a word
+    list cannot; single words (« une », « six ») are left to ``number_words``. Applied on
+    folded text, where text2num still recognises the words (they carry no accents).
+    """
+    from text_to_num import alpha2digit
+
+    if not _COMPOUND.search(folded):
+        return folded
+    return alpha2digit(folded, "fr")
 
 
 def plain_number(value: float | None):
