@@ -18,24 +18,16 @@ Scored by ``python -m benchmarks.linkage_eval --real``.
 
 from __future__ import annotations
 
-import ast
 import csv
 import json
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
+from benchmarks.build_linkage_pairs import edx_courses
 from storage.matching import DATA, organisation_key, organisation_key_plain, title_key
 
 ROOT = Path(__file__).resolve().parent.parent
-EDX = next(
-    (
-        base / "shared" / "realdata" / "edx" / "edx_algolia_courses_2025-07.csv"
-        for base in (ROOT.parent, ROOT.parent.parent)
-        if (base / "shared" / "realdata").is_dir()
-    ),
-    ROOT.parent / "shared" / "realdata" / "edx" / "edx_algolia_courses_2025-07.csv",
-)
 OUT = ROOT / "tests" / "data" / "linkage_real_pairs.jsonl"
 # EPFL's French programming courses on Coursera: the Java titles are those of
 # crawlers/recordings/coursera/courses-0.json, the C++ ones their published twins.
@@ -46,23 +38,6 @@ EPFL_COURSERA = [
     ("programmation-orientee-objet-cpp", f"{OBJECT_ORIENTED} (en C++)"),
     ("programmation-orientee-objet-java", f"{OBJECT_ORIENTED} (en Java)"),
 ]
-
-
-def edx_courses() -> list[dict]:
-    courses = []
-    with EDX.open(encoding="utf-8") as handle:
-        for number, row in enumerate(csv.DictReader(handle)):
-            partners = ast.literal_eval(row["partner"]) if row["partner"] else []
-            courses.append(
-                {
-                    "platform": "edx",
-                    "external_id": f"edx-row-{number}",
-                    "title": row["title"],
-                    "organisations": partners[:1],
-                    "source": f"realdata/edx/{EDX.name} row {number} ({row['marketing_url']})",
-                }
-            )
-    return courses
 
 
 def published_names() -> dict[str, list[tuple[str, str]]]:
