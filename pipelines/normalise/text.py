@@ -16,12 +16,6 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
-# two number words joined: « dix-sept », « vingt et un », « quatre-vingts », « cent vingt »
-_COMPOUND = re.compile(
-    r"(?<![a-z])(?:dix|vingts?|trente|quarante|cinquante|soixante|cents?|quatre)"
-    r"(?:-| et |-et-| )(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|"
-    r"treize|quatorze|quinze|seize|vingts?)(?![a-z])"
-)
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-"})
 
 
@@ -72,13 +66,12 @@ def spelled_numbers_as_digits(folded: str) -> str:
     """Compound number words as digits: « dix-sept semaines » → « 17 semaines ».
 
     text2num reads French compounds (« vingt et un », « quatre-vingt-dix ») that a word
-    list cannot; single words (« une », « six ») are left to ``number_words``. Applied on
-    folded text, where text2num still recognises the words (they carry no accents).
+    list cannot; it leaves « un », « une », « deux » as words, which ``number_words``
+    reads. Applied on folded text, where text2num still recognises the words (French
+    number words carry no accents).
     """
     from text_to_num import alpha2digit
 
-    if not _COMPOUND.search(folded):
-        return folded
     return alpha2digit(folded, "fr")
 
 
