@@ -30,6 +30,9 @@ def _dates(text):
         ("Durée : entre 6 et 8 semaines", [6, 8], None),
         ("between 4 and 6 weeks", [4, 6], None),
         ("de 20 à 25 heures", None, [20, 25]),
+        ("entre 20h et 25h", None, [20, 25]),
+        ("de 20h à 25h", None, [20, 25]),
+        ("entre 4 semaines et 6 semaines", [4, 6], None),
     ],
 )
 def test_a_range_keeps_both_bounds(text, weeks, hours):
@@ -47,6 +50,7 @@ def test_a_range_of_months_keeps_both_bounds():
         ("entre 2 et 3 heures par semaine", [2, 3]),
         ("Entre trois et cinq heures par semaine", [3, 5]),
         ("between 1 and 2 hours per week", [1, 2]),
+        ("entre 2h et 3h par semaine", [2, 3]),
     ],
 )
 def test_an_effort_range_keeps_both_bounds(text, expected):
@@ -84,6 +88,10 @@ def test_a_month_heading_is_not_a_date(text, expected):
     assert _dates(text) == expected
 
 
+def test_units_on_both_bounds_of_two_kinds_stay_two_amounts():
+    assert parse_duration("6 semaines / 24 h").as_json() == {"weeks": [6, 6], "hours": [24, 24]}
+
+
 def test_a_month_alone_is_still_a_date():
     assert _dates("Début : septembre 2025") == {"start": "2025-09-01"}
     assert _dates("septembre 2025 - décembre 2025") == {"start": "2025-09-01", "end": "2025-12-31"}
@@ -117,6 +125,8 @@ def test_an_impossible_dashed_date_is_not_read():
         "sans aucun coût pour l'apprenant",
         "No fees",
         "Cette formation ne coûte rien",
+        "Frais d'inscription : néant",
+        "Coût pédagogique : aucun",
     ],
 )
 def test_a_cost_said_not_to_exist_is_free(text):
@@ -129,6 +139,7 @@ def test_a_cost_said_not_to_exist_is_free(text):
     [
         ("Frais d'inscription : 150 €", False, 150),
         ("Frais de formation", False, None),
+        ("Frais : voir le site", None, None),
     ],
 )
 def test_a_stated_cost_is_not_free(text, free, amount):

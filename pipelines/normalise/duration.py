@@ -69,7 +69,15 @@ def _patterns() -> dict[str, re.Pattern]:
     periods = _alternation(data["per_period"])
     number = number_pattern()
     # « 5 à 7 », « 5-7 », « entre 20 et 25 », « between 4 and 6 », « de 3 à 4 »
+    # the low bound may carry the unit too: « entre 20h et 25h », « de 4 semaines à 6 semaines »
+    low_unit = rf"(?:\s*(?P<low_unit>{units})(?![a-z])\.?)?"
+    between = rf"(?:entre|between)\s+(?P<low_between>{number}){low_unit}\s*(?:et|and|a|-)\s*"
     amount = (
+        rf"(?:{between}(?P<high_between>{number})"
+        rf"|(?P<low>{number})(?:{low_unit.replace('low_unit', 'low_unit2')}"
+        rf"\s*(?:a|-|ou|to|/)\s*(?P<high>{number}))?)"
+    )
+    bare_amount = (
         rf"(?:(?:entre|between)\s+(?P<low_between>{number})\s*(?:et|and|a|-)\s*"
         rf"(?P<high_between>{number})|(?P<low>{number})(?:\s*(?:a|-|ou|to|/)\s*(?P<high>{number}))?)"
     )
@@ -85,7 +93,7 @@ def _patterns() -> dict[str, re.Pattern]:
             rf"\s*(?:(?:par|per|a la|/|an?|each|every|chaque)\s*(?P<period>{periods})"
             rf"|(?P<adjective>{periods}))(?![a-z])"
         ),
-        "bare": re.compile(rf"^\s*{amount}\s*$"),
+        "bare": re.compile(rf"^\s*{bare_amount}\s*$"),
         "weekly": re.compile(rf"(?<![a-z])(?:{_alternation(data['weekly_words'])})(?![a-z])"),
         # ISO 8601, as schema.org's timeRequired and courseWorkload carry it: P6W, PT20H
         "iso": re.compile(
@@ -109,7 +117,6 @@ def _iso_duration(folded: str) -> tuple[float | None, float | None] | None:
 
 def _amounts(folded: str):
     """Each stated amount: (low, high, kind "weeks"/"hours", per-week factor or None)."""
-    data = load_data("durations.json")
     patterns = _patterns()
     found = []
     taken: list[tuple[int, int]] = []
@@ -123,14 +130,26 @@ def _amounts(folded: str):
         low, high = _bounds(m)
         if low is None or high is None:
             continue
-        unit = m.group("unit")
-        if unit in data["week_units"]:
-            factor, kind = data["week_units"][unit], "weeks"
-        else:
-            factor, kind = data["hour_units"][unit], "hours"
-        found.append((m.start(), low * factor, high * factor, kind, _per(folded[m.end() :])))
+        factor, kind = _unit(m.group("unit"))
+        per = _per(folded[m.end() :])
+        low_unit = m.groupdict().get("low_unit") or m.groupdict().get("low_unit2")
+        if low_unit and _unit(low_unit)[1] != kind:  # « 6 semaines / 24 h »: two amounts
+            low_factor, low_kind = _unit(low_unit)
+            found.append((m.start(), low * low_factor, low * low_factor, low_kind, None))
+            low = high
+        elif low_unit:
+            low = low * _unit(low_unit)[0] / factor
+        found.append((m.start() + 0.5, low * factor, high * factor, kind, per))
     found.sort()
     return [entry[1:] for entry in found]
+
+
+def _unit(unit: str) -> tuple[float, str]:
+    """A unit's factor to weeks or hours, and which of the two."""
+    data = load_data("durations.json")
+    if unit in data["week_units"]:
+        return data["week_units"][unit], "weeks"
+    return data["hour_units"][unit], "hours"
 
 
 def _bounds(m: re.Match) -> tuple[float | None, float | None]:

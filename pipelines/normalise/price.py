@@ -81,6 +81,10 @@ def _patterns() -> dict:
             + _alternation(data["free_negated_costs"]["negations"])
             + r")\s*(?:[a-z]+\s+){0,2}?(?:"
             + _alternation(data["free_negated_costs"]["costs"])
+            + r")|(?:"
+            + _alternation(data["free_negated_costs"]["costs"])
+            + r")[^:;.]{0,30}:\s*(?:"
+            + _alternation(data["free_negated_costs"]["none_after_cost"])
             + r"))(?![a-z])"
         ),
         "paid": re.compile(r"(?<![a-z])(?:" + _alternation(data["paid_words"]) + r")(?![a-z])"),
