@@ -82,6 +82,11 @@ def test_compound_number_words_are_one_number(text, weeks, hours):
         ("Octobre : du 3 au 14 octobre 2025", {"start": "2025-10-03", "end": "2025-10-14"}),
         ("Mars 2025 : 10 au 21 mars 2025", {"start": "2025-03-10", "end": "2025-03-21"}),
         ("Septembre : rentrée le 8 septembre 2025", {"start": "2025-09-08"}),
+        ("FÉVRIER 2026 : du 2 au 6 février", {"start": "2026-02-02", "end": "2026-02-06"}),
+        (
+            "Février\nDu lundi 16 février au vendredi 20 février",
+            {"start": "2025-02-16", "end": "2025-02-20"},
+        ),
     ],
 )
 def test_a_month_heading_is_not_a_date(text, expected):

@@ -205,11 +205,17 @@ def _scan(text: str) -> list[_Mention]:
             continue
         kept.append(mention)
     followers = [*kept[1:], None] if kept else []
-    return [
-        mention
-        for mention, following in zip(kept, followers, strict=True)
-        if not _is_heading(text, mention, following)
-    ]
+    dates, heading_year = [], None
+    for mention, following in zip(kept, followers, strict=True):
+        if _is_heading(text, mention, following):
+            heading_year = mention.year  # « Février 2026 : du 2 au 6 février »
+            continue
+        if mention.year is not None or mention.month is None:
+            heading_year = heading_year if mention.year is None else None
+        else:
+            mention.year = heading_year
+        dates.append(mention)
+    return dates
 
 
 def _is_heading(text: str, mention: _Mention, following: _Mention | None) -> bool:
