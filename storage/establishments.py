@@ -23,6 +23,9 @@ OUTPUT = Path(__file__).with_name("data") / "establishments_fr.csv"
 COLUMNS = ("identifiant_interne", "name", "alias")
 NAME_COLUMNS = ("nom_court", "sigle", "English name", "uo_lib_officiel")
 MIN_ALIAS_LENGTH = 3  # « X » or « U2 » alone would join unrelated names
+# Names of the export that other organisations also go by: « INP » (Grenoble INP, Toulouse
+# INP…), « UPV » (Universitat Politècnica de València on edX), a truncated « Institut A ».
+AMBIGUOUS = frozenset(["inp", "upv", "institut a", "unir"])
 
 
 def _names_field(value: str) -> list[str]:
@@ -75,7 +78,8 @@ def build(source: Path, output: Path = OUTPUT) -> int:
         writer.writerow(COLUMNS)
         for identifier, names in sorted(entries, key=lambda entry: entry[1][0]):
             for alias in names[1:]:
-                if len(owners[organisation_key_plain(alias)]) == 1:
+                key = organisation_key_plain(alias)
+                if len(owners[key]) == 1 and key not in AMBIGUOUS:
                     writer.writerow((identifier, names[0], alias))
                     written += 1
     return written
