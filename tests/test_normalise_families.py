@@ -111,6 +111,7 @@ def test_a_month_alone_is_still_a_date():
         ("Date limite d'inscription : 15-01-2026", {"enrolment_end": "2026-01-15"}),
         ("3-5 mars 2025", {"start": "2025-03-03", "end": "2025-03-05"}),
         ("2027-11-28", {"start": "2027-11-28"}),
+        ("2027.11.28", {"start": "2027-11-28"}),
     ],
 )
 def test_day_month_year_with_any_separator(text, expected):
@@ -132,6 +133,9 @@ def test_an_impossible_dashed_date_is_not_read():
         "Cette formation ne coûte rien",
         "Frais d'inscription : néant",
         "Coût pédagogique : aucun",
+        "Frais d'inscription offerts",
+        "Formation non payante",
+        "No cost",
     ],
 )
 def test_a_cost_said_not_to_exist_is_free(text):

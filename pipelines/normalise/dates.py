@@ -94,7 +94,8 @@ def _patterns() -> dict[str, re.Pattern]:
             r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?)?(?!\d)"
         ),
         "ymd": re.compile(
-            r"(?<![\d/])(?P<year>(?:19|20)\d{2})/(?P<month>[01]\d)/(?P<day>[0-3]\d)(?![\d/])"
+            r"(?<![\d/.])(?P<year>(?:19|20)\d{2})(?P<ysep>[/.])(?P<month>[01]\d)(?P=ysep)"
+            r"(?P<day>[0-3]\d)(?![\d/.])"
         ),
         "compact": re.compile(
             r"(?<!\d)(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})(?!\d)"
