@@ -122,14 +122,15 @@ def _alternation(words) -> str:
 
 @cache
 def _run_marker() -> re.Pattern:
-    """« session 2 », « session de printemps », « 3e édition », « printemps 2025 » (folded)."""
+    """« session 2 », « session de printemps », « 3e édition », « printemps 2025 »,
+    « Spring session » (folded)."""
     data = _run_data()
     run, ordinal = _alternation(data["run_words"]), _alternation(data["ordinals"])
     season = _alternation(data["seasons"])
     when = _alternation(data["seasons"] + data["months"])
     return re.compile(
         rf"\b(?:(?:{ordinal})\s+(?:{run})|(?:{run})\s*(?:n\s*)?(?:(?:de|d|du|of)\s+)?"
-        rf"(?:{when}|\d{{1,4}})|(?:{season})\s+20\d\d)\b"
+        rf"(?:{when}|\d{{1,4}})|(?:{season})\s+(?:20\d\d|{run}))\b"
     )
 
 

@@ -145,6 +145,8 @@ def test_the_hand_table_names_its_groups():
         ("Droit du numérique, 3e édition", "Droit du numérique, 2e édition"),
         ("Droit du numérique - printemps 2025", "Droit du numérique - automne 2025"),
         ("Statistique - session de janvier", "Statistique"),
+        ("Data Science Fundamentals (Spring session)", "Data Science Fundamentals - Fall 2025"),
+        ("Gestion de projet - session d'été", "Gestion de projet (nouvelle édition)"),
     ],
 )
 def test_season_and_edition_markers_are_runs(a, b):
