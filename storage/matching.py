@@ -136,7 +136,8 @@ def _run_marker() -> re.Pattern:
 
 @cache
 def _generic_subtitles() -> frozenset[str]:
-    return frozenset(fold(s) for s in _run_data()["generic_subtitles"])
+    """The generic subtitles as a title key writes them (« cours en ligne » → « en »)."""
+    return frozenset(" ".join(_words(fold(s), ())) for s in _run_data()["generic_subtitles"])
 
 
 def _words(folded: str, organisations: tuple[str, ...]) -> list[str]:
