@@ -27,7 +27,11 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 ROOT = Path(__file__).resolve().parent.parent
-EDX = ROOT.parent / "shared" / "realdata" / "edx" / "edx_algolia_courses_2025-07.csv"
+SHARED = next(  # ../shared beside the checkout (a worktree sits one folder deeper)
+    (base / "shared" for base in (ROOT.parent, ROOT.parent.parent) if (base / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
+EDX = SHARED / "realdata" / "edx" / "edx_algolia_courses_2025-07.csv"
 FUN = ROOT / "crawlers" / "recordings" / "fun_mooc"
 OUT = ROOT / "tests" / "data" / "linkage_pairs.jsonl"
 EDX_LEVELS = {"Introductory": "debutant", "Intermediate": "intermediaire", "Advanced": "avance"}

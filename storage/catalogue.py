@@ -374,7 +374,9 @@ class CatalogueWriter:
         links, fresh = [], {}  # fresh: provisional (negative) id -> record of a new course
         for record, _hash, row in to_write:
             key = f"{record.platform}:{record.external_id}"
-            candidate = candidate_of(record.title, record.organisations, record.level)
+            candidate = candidate_of(
+                record.title, record.organisations, record.level, record.platform
+            )
             if row is not None and row.course_id is not None:
                 links.append([row.course_id, row.link_method, row.link_score])
             else:

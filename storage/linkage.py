@@ -30,12 +30,15 @@ LSH_THRESHOLD = 0.6
 OVERRIDES = Path(__file__).with_name("data") / "link_overrides.csv"
 
 
-def candidate_of(title: str, organisations, level: str | None) -> Candidate:
+def candidate_of(
+    title: str, organisations, level: str | None, platform: str | None = None
+) -> Candidate:
     names = tuple(organisations or ())
     return Candidate(
         title=title_key(title, names),
         organisations=frozenset(organisation_key(n) for n in names if n),
         level=level,
+        platform=platform,
     )
 
 
@@ -131,7 +134,7 @@ class CourseIndex:
         pending = []
         for platform, external_id, course_id, title, level in rows:
             key = f"{platform}:{external_id}"
-            candidate = candidate_of(title, sorted(organisations[course_id]), level)
+            candidate = candidate_of(title, sorted(organisations[course_id]), level, platform)
             index._remember(key, course_id, candidate)
             if candidate.title.tokens:
                 pending.append((key, signature_tokens(candidate)))

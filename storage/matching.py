@@ -2,7 +2,8 @@
 
 Titles are compared on a key that forgets what platforms change freely (case, accents,
 punctuation, "MOOC", session and year markers, the organisation's name); organisations on
-a canonical key through an alias table (``storage/data/organisation_aliases.csv``).
+a canonical key through an alias referential (``storage/data/organisation_aliases.csv``,
+``establishments_other.csv`` and ``establishments_fr.csv``, the ministry's open data).
 Near misses stay apart because some tokens must agree exactly: numbers and ordinals
 ("partie 1" / "partie 2"), and the level when both sides state it.
 """
@@ -10,6 +11,7 @@ Near misses stay apart because some tokens must agree exactly: numbers and ordin
 from __future__ import annotations
 
 import csv
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,9 +53,6 @@ STOPWORDS = frozenset(
     ]
 )
 GENERIC = frozenset(["mooc", "spoc", "cours", "formation", "ligne", "online", "course"])
-_SESSION = re.compile(
-    r"\b(session|edition|promotion|promo|saison|cohorte|run)\s*(n\s*)?(\d{1,4}|20\d\d)\b"
-)
 _YEAR = re.compile(r"\b20[0-9]{2}(\s*20[0-9]{2})?\b")
 _CODE_SUFFIX = re.compile(r"\b(s|session)0?\d{1,2}$")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -109,11 +108,41 @@ class TitleKey:
     tokens: frozenset[str]  # content words, for candidate search
     markers: frozenset[str]  # numbers and ordinals that must agree
     head: str = ""  # the folded title before its last separator (":", " - ", "|", "(")
+    subtitle: str = ""  # the folded words after it
+
+
+@cache
+def _run_data() -> dict:
+    return json.loads((DATA / "run_markers.json").read_text(encoding="utf-8"))
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _run_marker() -> re.Pattern:
+    """« session 2 », « session de printemps », « 3e édition », « printemps 2025 »,
+    « Spring session » (folded)."""
+    data = _run_data()
+    run, ordinal = _alternation(data["run_words"]), _alternation(data["ordinals"])
+    season = _alternation(data["seasons"])
+    when = _alternation(data["seasons"] + data["months"])
+    return re.compile(
+        rf"\b(?:(?:{ordinal})\s+(?:{run})|(?:{run})\s*(?:n\s*)?(?:(?:de|d|du|of)\s+)?"
+        rf"(?:{when}|\d{{1,4}})|(?:{season})\s+(?:20\d\d|{run}))\b"
+    )
+
+
+@cache
+def _generic_subtitles() -> frozenset[str]:
+    """The generic subtitles as a title key writes them (« cours en ligne » → « en »)."""
+    return frozenset(" ".join(_words(fold(s), ())) for s in _run_data()["generic_subtitles"])
 
 
 def _words(folded: str, organisations: tuple[str, ...]) -> list[str]:
-    """Folded words without session and year markers, the organisation's name, "MOOC"…"""
-    text = _YEAR.sub(" ", _SESSION.sub(" ", folded))
+    """Folded words without run and year markers, the organisation's name, "MOOC"…"""
+    text = _YEAR.sub(" ", _run_marker().sub(" ", folded))
     for name in organisations:  # "Gestion de projet - Centrale Lille" on a CPF listing
         name = fold(name)
         if name and len(name) > 3 and name in text and name != text.strip():
@@ -123,9 +152,10 @@ def _words(folded: str, organisations: tuple[str, ...]) -> list[str]:
 
 def title_key(title: str, organisations: tuple[str, ...] = ()) -> TitleKey:
     separators = list(_SEPARATOR.finditer(title))
-    head = ""
+    head = subtitle = ""
     if separators:
         head = " ".join(_words(fold(title[: separators[-1].start()]), organisations))
+        subtitle = " ".join(_words(fold(title[separators[-1].end() :]), organisations))
     words = _words(fold(title), organisations)
     markers = set()
     for position, word in enumerate(words):
@@ -141,18 +171,57 @@ def title_key(title: str, organisations: tuple[str, ...] = ()) -> TitleKey:
             markers.add(_ORDINALS[word])
     text = " ".join(words)
     tokens = frozenset(w for w in words if w not in STOPWORDS and not w.isdigit())
-    return TitleKey(text=text, tokens=tokens, markers=frozenset(markers), head=head)
+    return TitleKey(
+        text=text, tokens=tokens, markers=frozenset(markers), head=head, subtitle=subtitle
+    )
+
+
+ALIAS_FILES = (  # the first file that names a group gives its canonical name
+    ("organisation_aliases.csv", "canonical", "alias"),  # kept by hand, Moisson's own names
+    ("establishments_other.csv", "name", "alias"),  # kept by hand: schools outside the list
+    ("establishments_fr.csv", "name", "alias"),  # built from the ministry's open data
+)
 
 
 @cache
 def _alias_table() -> tuple[dict[str, str], dict[str, str]]:
-    keys, names = {}, {}
-    with (DATA / "organisation_aliases.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            canonical = organisation_key_plain(row["canonical"])
-            keys[organisation_key_plain(row["alias"])] = canonical
-            keys[canonical] = canonical
-            names[canonical] = row["canonical"]
+    """Every known name's key → its group's canonical key; canonical key → display name.
+
+    The files are joined: two rows sharing a name are one organisation (« Essec » and
+    « ESSEC Business School » through the ministry's row, « Paris 1 » in both the hand table
+    and the ministry's), so a group's names come from all of them. A group's canonical key
+    and name are those of the first file, and first row, that names it.
+    """
+    parent: dict[str, str] = {}
+    order: dict[str, int] = {}  # when a key was first named
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    display: dict[str, str] = {}
+    for filename, name_column, alias_column in ALIAS_FILES:
+        path = DATA / filename
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                name, alias = row[name_column], row[alias_column]
+                canonical, other = organisation_key_plain(name), organisation_key_plain(alias)
+                if not canonical or not other:
+                    continue
+                for key in (canonical, other):
+                    if key not in parent:
+                        parent[key], order[key] = key, len(order)
+                if filename != "establishments_fr.csv":
+                    display.setdefault(canonical, name)
+                roots = sorted({root(canonical), root(other)}, key=order.__getitem__)
+                if len(roots) == 2:
+                    parent[roots[1]] = roots[0]  # the group named first keeps its key
+    keys = {key: root(key) for key in parent}
+    names = {key: display[key] for key in set(keys.values()) if key in display}
     return keys, names
 
 
@@ -206,6 +275,7 @@ class Candidate:
     title: TitleKey
     organisations: frozenset[str]
     level: str | None = None
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,7 +302,7 @@ def compare(a: Candidate, b: Candidate) -> Match:
     if a.title.text == b.title.text:
         return Match(True, 100.0, "same title")
     short, long = sorted((a.title, b.title), key=lambda key: len(key.text))
-    if organisations and len(short.tokens) >= 3 and long.head == short.text:
+    if organisations and long.head == short.text and _subtitle_adds_nothing(a, b, short, long):
         # the same title plus a subtitle: "Recherche reproductible : principes … : les bases"
         return Match(True, 90.0 + 10.0 * len(short.tokens) / len(long.tokens), "subtitle added")
     if not _tokens_pair_up(a.title.tokens, b.title.tokens):
@@ -240,6 +310,26 @@ def compare(a: Candidate, b: Candidate) -> Match:
     score = fuzz.token_sort_ratio(a.title.text, b.title.text)
     needed = SCORE_WITH_ORGANISATION if organisations else SCORE_WITHOUT_ORGANISATION
     return Match(score >= needed, float(score), "fuzzy title")
+
+
+def _subtitle_adds_nothing(a: Candidate, b: Candidate, short: TitleKey, long: TitleKey) -> bool:
+    """Is the long title the short one plus a subtitle that names no other course?
+
+    A series shares its head on one platform (« Excel for Everyone » / « Excel for
+    Everyone: Data Management », « Embedded Systems Essentials with Arm » / « …: Getting
+    Started », all real edX courses), so two listings of one platform never join this way.
+    Across platforms (or when a platform is not known), a subtitle joins when it is generic
+    (« les bases », « MOOC »), when the head alone is specific (three content words or
+    more), or, between two known platforms, when the head has two content words at least.
+    """
+    if a.platform and a.platform == b.platform:
+        return False
+    if long.subtitle in _generic_subtitles():
+        return bool(short.tokens)
+    if len(short.tokens) >= 3:
+        return True
+    cross_platform = a.platform and b.platform and a.platform != b.platform
+    return bool(cross_platform) and len(short.tokens) >= 2
 
 
 def stem(word: str) -> str:

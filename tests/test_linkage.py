@@ -11,7 +11,7 @@ from benchmarks import linkage_eval
 from pipelines.records import CourseRecord, SessionRecord
 from storage.catalogue import CatalogueWriter
 from storage.linkage import candidate_of
-from storage.matching import compare, organisation_key, title_key
+from storage.matching import canonical_name, compare, organisation_key, title_key
 from storage.models import Course, Listing, Organisation, course_organisation
 
 T0 = datetime(2026, 11, 15, 11, 0, tzinfo=UTC)
@@ -94,6 +94,88 @@ def test_labelled_pairs_meet_the_targets():
     for score in (linkage_eval.pairwise(lines), linkage_eval.end_to_end(lines)):
         assert score.precision >= linkage_eval.TARGET_PRECISION, score.misses
         assert score.recall >= linkage_eval.TARGET_RECALL, score.misses
+
+
+def test_real_pairs_meet_the_targets():
+    """Both sides as published: organisations under their other names, real series."""
+    lines = linkage_eval.load(linkage_eval.REAL_PAIRS)
+    assert sum(line["same"] for line in lines) >= 15
+    assert sum(not line["same"] for line in lines) >= 20
+    for score in (linkage_eval.pairwise(lines), linkage_eval.end_to_end(lines)):
+        assert score.precision >= linkage_eval.TARGET_PRECISION, score.misses
+        assert score.recall >= linkage_eval.TARGET_RECALL, score.misses
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("EM Lyon", "emlyon business school"),
+        ("EM Lyon Business School", "emlyon"),
+        ("ULB", "Université libre de Bruxelles"),
+        ("ESSEC", "ESSEC Business School"),
+        ("Essec", "École supérieure des sciences économiques et commerciales"),
+        ("EPFL", "École polytechnique fédérale de Lausanne"),
+        ("Sorbonne U", "Sorbonne Université"),
+        ("UGA", "Université Grenoble Alpes"),
+        ("Paris-I", "Université Paris 1 Panthéon-Sorbonne"),
+    ],
+)
+def test_organisations_resolve_through_the_referential(a, b):
+    assert organisation_key(a) == organisation_key(b)
+    assert same("Droit des entreprises", "Droit des entreprises", (a,), (b,))
+
+
+def test_distinct_organisations_stay_distinct_in_the_referential():
+    assert organisation_key("Sorbonne Université") != organisation_key("Paris 1")
+    assert organisation_key("ESSEC") != organisation_key("ESSCA")
+    assert organisation_key("EM Lyon") != organisation_key("Université de Lyon")
+
+
+def test_the_hand_table_names_its_groups():
+    """The ministry's rows join a hand-kept group without renaming it."""
+    assert organisation_key("IMT") == "institut mines telecom"
+    assert canonical_name("Paris-I") == "Université Paris 1 Panthéon-Sorbonne"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Gestion de projet - session de printemps", "Gestion de projet - session d'automne"),
+        ("Gestion de projet (session d'automne 2026)", "Gestion de projet"),
+        ("Droit du numérique, 3e édition", "Droit du numérique, 2e édition"),
+        ("Droit du numérique - printemps 2025", "Droit du numérique - automne 2025"),
+        ("Statistique - session de janvier", "Statistique"),
+        ("Data Science Fundamentals (Spring session)", "Data Science Fundamentals - Fall 2025"),
+        ("Gestion de projet - session d'été", "Gestion de projet (nouvelle édition)"),
+    ],
+)
+def test_season_and_edition_markers_are_runs(a, b):
+    assert same(a, b)
+
+
+def test_a_season_in_the_title_itself_stays():
+    assert title_key("Stravinsky's Rite of Spring").tokens >= {"rite", "spring"}
+    assert not same("Mathématiques semestre 1", "Mathématiques semestre 2")
+
+
+def test_short_title_head_joins_across_platforms_only():
+    def platforms(a, b, platform_a, platform_b, org=("Centrale Lille",)):
+        return compare(
+            candidate_of(a, org, None, platform_a), candidate_of(b, org, None, platform_b)
+        ).same
+
+    assert platforms("Gestion de projet", "Gestion de projet : les bases", "fun_mooc", "udemy")
+    assert platforms("Gestion de projet", "Gestion de projet : piloter", "fun_mooc", "cpf")
+    # one platform lists a series: real edX courses of one organisation
+    assert not platforms(
+        "Embedded Systems Essentials with Arm",
+        "Embedded Systems Essentials with Arm: Getting Started",
+        "edx",
+        "edx",
+    )
+    assert not platforms("Excel for Everyone", "Excel for Everyone: Data Management", "edx", "edx")
+    # one content word is not enough for a specific subtitle
+    assert not platforms("Excel", "Excel : tableaux croisés", "fun_mooc", "udemy")
 
 
 # -- in the catalogue, on both databases ------------------------------------------------
@@ -275,3 +357,33 @@ def test_a_hidden_listing_no_longer_speaks_for_its_course(engine):
         hidden = conn.execute(select(Listing.hidden).where(Listing.external_id == "1031")).scalar()
     assert hidden is True
     assert title == "GESTION DE PROJET"  # the visible listing now speaks for the course
+
+
+def test_the_establishments_file_is_built_from_the_ministry_export(tmp_path):
+    from storage.establishments import build
+
+    header = "identifiant_interne;Libellé;nom_court;sigle;English name;champ_recherche\n"
+    rows = [
+        "a1;École supérieure des sciences économiques et commerciales;;Essec;"
+        "ESSEC Business School;NomLong:École supérieure des sciences économiques et "
+        "commerciales|NomCourt:Essec\n",
+        "b2;Université Clermont Auvergne;;UCA;;Synonymes:x\n",
+        "c3;Université Côte d'Azur;;UCA;;\"NomLong:Université Côte d'Azur|Synonymes:UniCA;U\"\n",
+    ]
+    source = tmp_path / "esr.csv"
+    source.write_text(header + "".join(rows), encoding="utf-8")
+    output = tmp_path / "out.csv"
+    assert build(source, output) == 3
+    written = output.read_text(encoding="utf-8").splitlines()
+    assert written[0] == "identifiant_interne,name,alias"
+    aliases = {line.rsplit(",", 1)[1] for line in written[1:]}
+    assert aliases == {"Essec", "ESSEC Business School", "UniCA"}  # « UCA » names two
+
+
+def test_the_establishments_builder_refuses_another_file(tmp_path):
+    from storage.establishments import build
+
+    source = tmp_path / "other.csv"
+    source.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="Libellé"):
+        build(source, tmp_path / "out.csv")

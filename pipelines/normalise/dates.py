@@ -94,14 +94,22 @@ def _patterns() -> dict[str, re.Pattern]:
             r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?)?(?!\d)"
         ),
         "ymd": re.compile(
-            r"(?<![\d/])(?P<year>(?:19|20)\d{2})/(?P<month>[01]\d)/(?P<day>[0-3]\d)(?![\d/])"
+            r"(?<![\d/.])(?P<year>(?:19|20)\d{2})(?P<ysep>[/.])(?P<month>[01]\d)(?P=ysep)"
+            r"(?P<day>[0-3]\d)(?![\d/.])"
         ),
         "compact": re.compile(
             r"(?<!\d)(?P<year>(?:19|20)\d{2})(?P<month>\d{2})(?P<day>\d{2})(?!\d)"
         ),
+        # 28/11/2027, 28.11.27, 28-11-2027 (a dash only with a four-digit year: "3-5 mars")
         "dmy": re.compile(
-            r"(?<![\d/.])(?P<day>[0-3]?\d)[/.](?P<month>[01]?\d)[/.](?P<year>\d{4}|\d{2})(?![\d/])"
-            + time
+            r"(?<![\d/.-])(?P<day>[0-3]?\d)(?:(?P<sep>[/.])(?P<month>[01]?\d)(?P=sep)"
+            r"(?P<year>\d{4}|\d{2})|-(?P<month_dash>[01]?\d)-(?P<year_dash>(?:19|20)\d{2}))"
+            r"(?![\d/]|-\d)" + time
+        ),
+        # "Février : 4 au 19", "Février\nDu lundi 15 …", "Mars 2024, le 3 mars": a month
+        # that heads the dates listed after it (what lies between the two, folded)
+        "heading": re.compile(
+            r"^\s*(?:(?:19|20)\d{2}\s*)?(?::[^:]{0,40}|,?\s*(?:(?:du|le|les|des|from|on)\s*)?)$"
         ),
         "my": re.compile(r"(?<![\d/.])(?P<month>[01]?\d)/(?P<year>(?:19|20)\d{2})(?![\d/])"),
         "text": re.compile(
@@ -173,7 +181,7 @@ def _scan(text: str) -> list[_Mention]:
                 mention.stop = m.start() + len(groups["day"])
                 found.append(mention)
                 continue
-            month = groups.get("month")
+            month = groups.get("month") or groups.get("month_dash")
             if kind in ("text", "english"):
                 bare_month = month.rstrip(".")
                 if bare_month in abbreviations and not (groups.get("day") or groups.get("year")):
@@ -181,7 +189,7 @@ def _scan(text: str) -> list[_Mention]:
                 mention.month = _month_number(bare_month)
             else:
                 mention.month = int(month)
-            year = groups.get("year")
+            year = groups.get("year") or groups.get("year_dash")
             if year:
                 mention.year = int(year) + (2000 if len(year) == 2 else 0)
             mention.day = 15 if groups.get("mid") is not None else _day_number(groups.get("day"))
@@ -197,7 +205,34 @@ def _scan(text: str) -> list[_Mention]:
         if kept and mention.begin < kept[-1].stop:
             continue
         kept.append(mention)
-    return kept
+    followers = [*kept[1:], None] if kept else []
+    dates, heading_year = [], None
+    for mention, following in zip(kept, followers, strict=True):
+        if _is_heading(text, mention, following):
+            heading_year = mention.year  # « Février 2026 : du 2 au 6 février »
+            continue
+        if mention.year is not None or mention.month is None:
+            heading_year = heading_year if mention.year is None else None
+        else:
+            mention.year = heading_year
+        dates.append(mention)
+    return dates
+
+
+def _is_heading(text: str, mention: _Mention, following: _Mention | None) -> bool:
+    """« Février : 4 au 19 février 2023 »: a month without a day that titles the next date.
+
+    A colon (« Septembre : rentrée le 8 septembre »), or only a comma or « du » / « le »,
+    stands between the two; « septembre au 15 janvier » and « septembre - 15 janvier »
+    stay ranges.
+    """
+    return (
+        following is not None
+        and mention.day is None
+        and mention.month is not None
+        and following.day is not None
+        and bool(_patterns()["heading"].match(text[mention.stop : following.begin]))
+    )
 
 
 def _last_keyword(context: str, kinds: tuple[str, ...]) -> str | None:

@@ -1,6 +1,7 @@
 """How long a course lasts and how much work it asks, from the platform's words.
 
-``parse_duration``: « 6 semaines », « 5 à 7 semaines », « 12h30 », « 6 semaines (24 h) »
+``parse_duration``: « 6 semaines », « 5 à 7 semaines », « entre 20 et 25 heures »,
+« dix-sept semaines », « 12h30 », « 6 semaines (24 h) »
 → ranges in weeks and in hours. ``parse_effort``: « 2 à 3 heures par semaine », « 3 h/sem »,
 « 30 min par jour » → hours per week; a total (« 21 heures », FUN-MOOC's effort field)
 is divided by the course's length in weeks when it is known. Units are data
@@ -13,7 +14,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipelines.normalise.text import fold, load_data, number_pattern, plain_number, to_number
+from pipelines.normalise.text import (
+    fold,
+    load_data,
+    number_pattern,
+    plain_number,
+    spelled_numbers_as_digits,
+    to_number,
+)
 
 Range = tuple[float, float]
 
@@ -60,7 +68,19 @@ def _patterns() -> dict[str, re.Pattern]:
     units = _alternation(list(data["week_units"]) + list(data["hour_units"]))
     periods = _alternation(data["per_period"])
     number = number_pattern()
-    amount = rf"(?P<low>{number})(?:\s*(?:a|-|ou|to|/)\s*(?P<high>{number}))?"
+    # « 5 à 7 », « 5-7 », « entre 20 et 25 », « between 4 and 6 », « de 3 à 4 »
+    # the low bound may carry the unit too: « entre 20h et 25h », « de 4 semaines à 6 semaines »
+    low_unit = rf"(?:\s*(?P<low_unit>{units})(?![a-z])\.?)?"
+    between = rf"(?:entre|between)\s+(?P<low_between>{number}){low_unit}\s*(?:et|and|a|-)\s*"
+    amount = (
+        rf"(?:{between}(?P<high_between>{number})"
+        rf"|(?P<low>{number})(?:{low_unit.replace('low_unit', 'low_unit2')}"
+        rf"\s*(?:a|-|ou|to|/)\s*(?P<high>{number}))?)"
+    )
+    bare_amount = (
+        rf"(?:(?:entre|between)\s+(?P<low_between>{number})\s*(?:et|and|a|-)\s*"
+        rf"(?P<high_between>{number})|(?P<low>{number})(?:\s*(?:a|-|ou|to|/)\s*(?P<high>{number}))?)"
+    )
     return {
         # 12h30, 1h 30min, 1 h 30: hours and minutes in one amount
         "clock": re.compile(
@@ -73,7 +93,8 @@ def _patterns() -> dict[str, re.Pattern]:
             rf"\s*(?:(?:par|per|a la|/|an?|each|every|chaque)\s*(?P<period>{periods})"
             rf"|(?P<adjective>{periods}))(?![a-z])"
         ),
-        "bare": re.compile(rf"^\s*{amount}\s*$"),
+        "bare": re.compile(rf"^\s*{bare_amount}\s*$"),
+        "weekly": re.compile(rf"(?<![a-z])(?:{_alternation(data['weekly_words'])})(?![a-z])"),
         # ISO 8601, as schema.org's timeRequired and courseWorkload carry it: P6W, PT20H
         "iso": re.compile(
             r"^p(?:(?P<y>\d+(?:[.,]\d+)?)y)?(?:(?P<mo>\d+(?:[.,]\d+)?)m)?(?:(?P<w>\d+(?:[.,]\d+)?)w)?"
@@ -96,7 +117,6 @@ def _iso_duration(folded: str) -> tuple[float | None, float | None] | None:
 
 def _amounts(folded: str):
     """Each stated amount: (low, high, kind "weeks"/"hours", per-week factor or None)."""
-    data = load_data("durations.json")
     patterns = _patterns()
     found = []
     taken: list[tuple[int, int]] = []
@@ -107,17 +127,36 @@ def _amounts(folded: str):
     for m in patterns["amount"].finditer(folded):
         if any(a <= m.start() < b for a, b in taken):
             continue
-        low, high = to_number(m.group("low")), to_number(m.group("high") or m.group("low"))
+        low, high = _bounds(m)
         if low is None or high is None:
             continue
-        unit = m.group("unit")
-        if unit in data["week_units"]:
-            factor, kind = data["week_units"][unit], "weeks"
-        else:
-            factor, kind = data["hour_units"][unit], "hours"
-        found.append((m.start(), low * factor, high * factor, kind, _per(folded[m.end() :])))
+        factor, kind = _unit(m.group("unit"))
+        per = _per(folded[m.end() :])
+        low_unit = m.groupdict().get("low_unit") or m.groupdict().get("low_unit2")
+        if low_unit and _unit(low_unit)[1] != kind:  # « 6 semaines / 24 h »: two amounts
+            low_factor, low_kind = _unit(low_unit)
+            found.append((m.start(), low * low_factor, low * low_factor, low_kind, None))
+            low = high
+        elif low_unit:
+            low = low * _unit(low_unit)[0] / factor
+        found.append((m.start() + 0.5, low * factor, high * factor, kind, per))
     found.sort()
     return [entry[1:] for entry in found]
+
+
+def _unit(unit: str) -> tuple[float, str]:
+    """A unit's factor to weeks or hours, and which of the two."""
+    data = load_data("durations.json")
+    if unit in data["week_units"]:
+        return data["week_units"][unit], "weeks"
+    return data["hour_units"][unit], "hours"
+
+
+def _bounds(m: re.Match) -> tuple[float | None, float | None]:
+    """The low and high numbers of an amount, « entre X et Y » or « X à Y » or « X »."""
+    low = m.group("low_between") or m.group("low")
+    high = m.group("high_between") or m.group("high") or low
+    return to_number(low), to_number(high)
 
 
 def _per(rest: str) -> float | None:
@@ -136,7 +175,7 @@ def parse_duration(text, platform: str | None = None) -> Duration:
     """Weeks and hours ranges stated by ``text``; never raises."""
     if text is None or not str(text).strip():
         return Duration(unparsed="empty")
-    return _duration_cached(fold(str(text))[:300], platform)
+    return _duration_cached(spelled_numbers_as_digits(fold(str(text))[:300]), platform)
 
 
 @lru_cache(maxsize=16384)
@@ -152,7 +191,7 @@ def _duration_cached(folded: str, platform: str | None) -> Duration:
     bare = _patterns()["bare"].match(folded)
     if bare:
         unit = load_data("durations.json")["platform_units"].get(platform or "")
-        low, high = to_number(bare.group("low")), to_number(bare.group("high") or bare.group("low"))
+        low, high = _bounds(bare)
         if low is not None and high is not None and unit in ("weeks", "hours"):
             return Duration(**{unit: _ordered(low, high)})
         return Duration(unparsed="number without a unit")
@@ -173,7 +212,7 @@ def parse_effort(text, weeks: Range | None = None, platform: str | None = None) 
     """Hours per week stated by ``text``, or derived from a total over ``weeks``."""
     if text is None or not str(text).strip():
         return Effort(unparsed="empty")
-    return _effort_cached(fold(str(text))[:300], weeks, platform)
+    return _effort_cached(spelled_numbers_as_digits(fold(str(text))[:300]), weeks, platform)
 
 
 @lru_cache(maxsize=16384)
@@ -184,7 +223,7 @@ def _effort_cached(folded: str, weeks: Range | None, platform: str | None) -> Ef
     bare = _patterns()["bare"].match(folded)
     if bare:
         unit = load_data("durations.json")["platform_effort_units"].get(platform or "")
-        low, high = to_number(bare.group("low")), to_number(bare.group("high") or bare.group("low"))
+        low, high = _bounds(bare)
         if unit == "hours_per_week" and low is not None and high is not None:
             return Effort(hours_per_week=_ordered(low, high))
         return Effort(unparsed="number without a unit")
@@ -198,6 +237,8 @@ def _effort_cached(folded: str, weeks: Range | None, platform: str | None) -> Ef
             total = _ordered(low, high)
     if total is None:
         return Effort(unparsed="no effort found")
+    if _patterns()["weekly"].search(folded):  # « investissement hebdomadaire de 2 à 4 h »
+        return Effort(hours_per_week=total)
     if weeks and weeks[0] > 0 and weeks[1] > 0:
         per_week = _ordered(total[0] / weeks[1], total[1] / weeks[0])
         return Effort(hours_per_week=per_week, total_hours=total)

@@ -45,7 +45,7 @@ def _patterns() -> dict:
     return {
         "words": re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"),
         "prefix": re.compile(rf"^(?:{prefixes})\s*(?:de difficulte)?\s*[:\-]?\s*"),
-        "noise": re.compile(r"[\[\]'\"]"),
+        "noise": re.compile(r"[\[\]'\"«»“”‹›]"),  # quoted labels: niveau « Approfondi »
         "cues": cues,
     }
 

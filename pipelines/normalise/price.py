@@ -74,7 +74,19 @@ def _patterns() -> dict:
         "amount": re.compile(
             rf"(?:(?P<before>{currencies})\s*(?P<n1>{number})|(?P<n2>{number})\s*(?P<after>{currencies}))(?![a-z])"
         ),
-        "free": re.compile(r"(?<![a-z])(?:" + _alternation(data["free_words"]) + r")(?![a-z])"),
+        "free": re.compile(
+            r"(?<![a-z])(?:"
+            + _alternation(data["free_words"])
+            + r"|(?:"
+            + _alternation(data["free_negated_costs"]["negations"])
+            + r")\s*(?:[a-z]+\s+){0,2}?(?:"
+            + _alternation(data["free_negated_costs"]["costs"])
+            + r")|(?:"
+            + _alternation(data["free_negated_costs"]["costs"])
+            + r")[^:;.]{0,30}:\s*(?:"
+            + _alternation(data["free_negated_costs"]["none_after_cost"])
+            + r"))(?![a-z])"
+        ),
         "paid": re.compile(r"(?<![a-z])(?:" + _alternation(data["paid_words"]) + r")(?![a-z])"),
         "marker": re.compile(r"(?<![a-z])(?:" + _alternation(data["certificate_markers"]) + ")"),
         "bare": re.compile(rf"^\s*(?P<n>{number})\s*$"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -59,6 +59,20 @@ def to_number(token: str) -> float | None:
         return float(token.replace(",", "."))
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=16384)
+def spelled_numbers_as_digits(folded: str) -> str:
+    """Compound number words as digits: « dix-sept semaines » → « 17 semaines ».
+
+    text2num reads French compounds (« vingt et un », « quatre-vingt-dix ») that a word
+    list cannot; it leaves « un », « une », « deux » as words, which ``number_words``
+    reads. Applied on folded text, where text2num still recognises the words (French
+    number words carry no accents).
+    """
+    from text_to_num import alpha2digit
+
+    return alpha2digit(folded, "fr")
 
 
 def plain_number(value: float | None):
