@@ -199,6 +199,7 @@ MALFORMED_SHAPES = {
     "organisations a number": with_fields(organizations=5),
     "categories a number": with_fields(categories=7),
     "url a list": with_fields(absolute_url=["/fr/cours/x/"]),
+    "image source a number": with_fields(cover_image={"src": 5}),
     "object null": lambda obj: None,
     "object a list": lambda obj: [obj],
     "object a string": lambda obj: "course",
