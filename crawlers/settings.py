@@ -64,6 +64,10 @@ MOISSON_REPLAY = False  # serve recorded responses instead of the network
 MOISSON_RECORDINGS_DIR = None  # None: crawlers/recordings
 MOISSON_REFERENCE_TIME = None  # ISO datetime of the crawl; None: the time the crawl starts
 MOISSON_STORE_BATCH_SIZE = 500
+# The most pages of its listings (API pages, lookups) a spider asks for in one run; paging
+# that reaches it stops and the run is not healthy. A spider whose platform needs more
+# sets its own in custom_settings. Paging also stops at a failing or empty page.
+MOISSON_MAX_PAGES = 1000
 MOISSON_HIDE_AFTER_MISSED_RUNS = 3
 MOISSON_MARK_MISSING = True  # off for the workers of a distributed crawl (Redis)
 

@@ -1,8 +1,9 @@
 """``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
 
-Exit status: 0 on success, 1 when a crawled spider's run is not healthy (so cron and
-systemd can alert), 2 for a usage or configuration error (an unknown spider, a bad
-``--set``, an unreachable database), 3 when ``normalise`` did not understand its text.
+Exit status (the table in README.md): 0 on success, 1 when a crawled spider's run is not
+healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
+spider, a bad ``--set`` or option value, a malformed or unreachable database), 3 when
+``normalise`` did not understand its text. An error is one line on stderr, no traceback.
 """
 
 from __future__ import annotations
@@ -13,18 +14,108 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Settings an option of its own sets: ``--set`` names the option instead.
+SETTING_OPTIONS = {
+    "LOG_LEVEL": "--log-level",
+    "MOISSON_DATABASE_URL": "--db",
+    "MOISSON_REPLAY": "--replay",
+    "MOISSON_RECORDINGS_DIR": "--recordings",
+    "MOISSON_REFERENCE_TIME": "--reference-time",
+}
+
+
+class UsageError(Exception):
+    """A bad argument, setting or database: one line on stderr, exit status 2."""
+
+
+def _open_engine(args):
+    """The catalogue's engine, without touching the schema; a bad URL is a usage error."""
+    from sqlalchemy.exc import ArgumentError
+
+    from storage.db import database_url, make_engine
+
+    url = database_url(args.db)
+    try:
+        return make_engine(url)
+    except ArgumentError as exc:  # not a URL, or an unknown dialect
+        raise UsageError(f"{url!r} is not a database URL: {exc}") from exc
+    except ImportError as exc:  # a known dialect whose driver is not installed
+        raise UsageError(f"no driver for the database URL {url!r}: {exc}") from exc
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise UsageError(f"cannot open the catalogue database {url}: {exc}") from exc
 
 
 def _engine(args):
-    from storage.db import DatabaseUnavailable, ensure_schema, make_engine
+    from storage.db import ensure_schema
 
-    engine = make_engine(args.db)
-    try:
-        ensure_schema(engine)
-    except DatabaseUnavailable as exc:
-        print(f"moisson: {exc}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from exc
+    engine = _open_engine(args)
+    ensure_schema(engine)  # DatabaseUnavailable: main() reports it
     return engine
+
+
+def _settings_from(assignments: list[str]) -> dict[str, str]:
+    """``--set NAME=VALUE`` pairs, each checked against the type of the setting's default."""
+    from scrapy.settings import BaseSettings, Settings
+
+    from moisson.crawl import project_settings
+
+    # Scrapy's own readers, as the crawl will read the value; bool before int (a subclass)
+    readers = (
+        (bool, Settings.getbool, "boolean (true/false)"),
+        (int, Settings.getint, "whole number"),
+        (float, Settings.getfloat, "number"),
+        ((dict, BaseSettings), Settings.getdict, "JSON object"),
+    )
+    defaults = project_settings()
+    found = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set takes NAME=VALUE, not {assignment!r}")
+        if name in SETTING_OPTIONS:
+            raise UsageError(f"set {name} with {SETTING_OPTIONS[name]}, not --set")
+        default = defaults.get(name)
+        for kind, read, expected in readers:
+            if isinstance(default, kind):
+                try:
+                    read(Settings({name: value}), name)
+                except (TypeError, ValueError) as exc:
+                    raise UsageError(f"--set {name}={value!r}: not a {expected}") from exc
+                break
+        found[name] = value
+    return found
+
+
+def _reference_time(value: str | None) -> str | None:
+    """``--reference-time``, checked as the pipelines will read it (ISO with an offset)."""
+    from pipelines.common import reference_time
+
+    if value is not None:
+        try:
+            reference_time({"MOISSON_REFERENCE_TIME": value})
+        except ValueError as exc:
+            raise UsageError(f"--reference-time {value!r} is not an ISO time with offset") from exc
+    return value
+
+
+def _in_range(convert, low: float, high: float, what: str):
+    """An argparse type: ``convert`` the text, then require ``low < value < high``."""
+
+    def check(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not low < value < high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return check
+
+
+_count = _in_range(int, 0, 2**31, "a whole number from 1 to 2147483647")
+_seconds = _in_range(float, 0, float("inf"), "a positive number of seconds")
 
 
 def _crawl(args, names: list[str] | None, replay: bool) -> int:
@@ -34,20 +125,14 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
     from moisson.progress import Progress
     from storage.db import database_url
 
-    extra = {}
-    for assignment in getattr(args, "set", None) or []:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            print(f"moisson: --set takes NAME=VALUE, not {assignment!r}", file=sys.stderr)
-            return EXIT_USAGE
-        extra[name] = value
+    extra = _settings_from(getattr(args, "set", None) or [])
     url = database_url(args.db)
     settings = project_settings(
         **extra,
         MOISSON_DATABASE_URL=url,
         MOISSON_REPLAY=replay or None,
         MOISSON_RECORDINGS_DIR=str(args.recordings) if args.recordings else None,
-        MOISSON_REFERENCE_TIME=args.reference_time,
+        MOISSON_REFERENCE_TIME=_reference_time(args.reference_time),
         LOG_LEVEL=args.log_level,
     )
     try:
@@ -215,11 +300,16 @@ def cmd_db(args) -> int:
         engine = _engine(args)
         print(f"schema at {db.current_revision(engine)} (head {db.head_revision()})")
     elif args.action == "downgrade":
-        engine = db.make_engine(args.db)
-        db.downgrade(engine, args.revision or "-1")
+        from alembic.util import CommandError
+
+        engine = _open_engine(args)
+        try:
+            db.downgrade(engine, args.revision or "-1")
+        except CommandError as exc:  # a revision alembic does not know
+            raise UsageError(str(exc)) from exc
         print(f"schema at {db.current_revision(engine)}")
     elif args.action == "current":
-        engine = db.make_engine(args.db)
+        engine = _open_engine(args)
         print(f"{db.current_revision(engine)} (head {db.head_revision()})")
     elif args.action == "reindex":
         from datetime import UTC, datetime
@@ -256,7 +346,7 @@ def cmd_parse(args) -> int:
             Path(args.file),
             args.url,
             normalise_items=args.normalise,
-            reference_time=args.reference_time,
+            reference_time=_reference_time(args.reference_time),
         )
     except (LookupError, OSError) as exc:
         print(f"moisson parse: {exc}", file=sys.stderr)
@@ -282,10 +372,15 @@ def cmd_new_spider(args) -> int:
 
 
 def cmd_record(args) -> int:
+    from urllib.parse import urlparse
+
     from crawlers.replay import DEFAULT_RECORDINGS
     from moisson.crawl import project_settings
     from moisson.record import RecordError, fetch, save_response
 
+    parts = urlparse(args.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"{args.url!r} is not an http(s) URL")
     folder = Path(args.recordings or DEFAULT_RECORDINGS) / args.spider
     try:
         fetched = fetch(args.url, project_settings().get("USER_AGENT"))
@@ -360,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     def with_crawl_options(p):
         p.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
         p.add_argument("--reference-time", help="the crawl's 'now', ISO with offset (tests)")
-        p.add_argument("--log-level", default="WARNING")
+        p.add_argument("--log-level", default="WARNING", type=str.upper, choices=LOG_LEVELS)
         p.add_argument(
             "--set",
             action="append",
@@ -369,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--progress-interval",
-            type=float,
+            type=_seconds,
             default=60.0,
             metavar="SECONDS",
             help="seconds between progress lines when stderr is not a terminal",
@@ -394,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
     runs.add_argument("--json", action="store_true")
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--limit", type=_count, default=20)
     runs.add_argument("--spider")
     runs.set_defaults(func=cmd_runs)
 
@@ -458,8 +553,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy import exc as sa
+    from sqlalchemy.engine import make_url
+
+    from storage.db import DatabaseUnavailable, database_url
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (UsageError, DatabaseUnavailable) as exc:
+        message = str(exc)
+    except sa.DatabaseError as exc:
+        # the server is down or refuses us, or the file is not a database; the other
+        # kinds (integrity, programming…) are bugs and keep their traceback
+        if isinstance(exc, sa.IntegrityError | sa.ProgrammingError | sa.DataError):
+            raise
+        url = make_url(database_url(getattr(args, "db", None))).render_as_string()
+        message = f"cannot open the catalogue database {url}: {exc.orig}"
+    print(f"moisson {args.command}: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

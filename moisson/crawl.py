@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
+from crawlers.bases.common import MALFORMED, PAGING_STOPPED
 from pipelines.common import dropped_by_reason
 
 PAGES_FAILED = "moisson/pages/failed/"
@@ -81,11 +82,14 @@ def faults(stats: dict) -> dict[str, int]:
     for key, value in sorted(stats.items()):
         if key.startswith(PAGES_FAILED):
             found[f"page failed: {key[len(PAGES_FAILED) :]}"] = value
+        elif key.startswith(PAGING_STOPPED):
+            found[f"paging stopped: {key[len(PAGING_STOPPED) :]}"] = value
         elif key.startswith(EXCEPTIONS):
             found[f"download error: {key[len(EXCEPTIONS) :].rsplit('.', 1)[-1]}"] = value
     named = {
         "retry/max_reached": "requests out of retries",
         "replay/unrecorded": "unrecorded URLs",
+        MALFORMED: "malformed objects skipped",
         "moisson/store/failed_items": "items the catalogue could not take",
         "moisson/store/unavailable": "catalogue unavailable",
         "downloader/response_status_count/429": "HTTP 429 (too many requests)",

@@ -86,7 +86,7 @@ def find_listing(engine: Engine, reference: str) -> dict | None:
     platform, sep, external_id = reference.partition(":")
     if sep:
         query = query.where(Platform.name == platform, Listing.external_id == external_id)
-    elif reference.isdigit():
+    elif reference.isdigit() and int(reference) < 2**63:  # ids are 64-bit integers
         query = query.where(Listing.id == int(reference))
     else:
         return None

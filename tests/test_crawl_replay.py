@@ -62,8 +62,7 @@ def test_faults_in_one_crawl(db_url, recordings_copy):
     def damage(responses):
         page0 = entry(responses, PAGE.format(0))
         responses.insert(responses.index(page0), {**page0, "status": 500, "body": None})
-        entry(responses, PAGE.format(10))["status"] = 404
-        entry(responses, PAGE.format(20))["truncate_at"] = 900
+        entry(responses, PAGE.format(10))["status"] = 404  # paging stops there
 
     edit_index(recordings_copy, damage)
 
@@ -82,9 +81,9 @@ def test_faults_in_one_crawl(db_url, recordings_copy):
     assert run.stats["retry/count"] >= 1  # the 500 was retried, then the 200 served
     assert run.dropped_by_reason == {"missing_title": 1, "not_french": 1}
     assert run.stats["moisson/pages/failed/http_404"] == 1
-    assert run.stats["moisson/pages/failed/ResponseFailed"] == 1  # the page cut short
+    assert run.stats["moisson/paging/stopped/failed_page"] == 1  # page 20 never asked for
     assert run.stats["moisson/sessions/end_before_start"] == 1
-    assert run.errors >= 2
+    assert run.errors >= 1
     assert run.listings_changed == 1  # 1212 lost its end date
     assert run.listings_unchanged == 7
 
@@ -107,8 +106,23 @@ def test_invalid_json_page(db_url, recordings_copy):
     engine = make_engine(db_url)
     run = last_run(engine)
     assert run.stats["moisson/pages/failed/unparseable"] == 1
-    assert run.listings_unchanged == 16  # pages 0 and 20 still read (paging went on)
+    assert run.stats["moisson/paging/stopped/failed_page"] == 1
+    assert run.listings_unchanged == 9  # page 0 only: paging stops at the page that failed
+    assert any(r.startswith("paging stopped at") for r in run.health_reasons)
     assert len(listing_snapshot(engine)) == 26
+    engine.dispose()
+
+
+def test_page_cut_short(db_url, recordings_copy):
+    assert crawl(db_url).returncode == 0
+    edit_index(recordings_copy, lambda rs: entry(rs, PAGE.format(20)).update(truncate_at=900))
+    result = crawl(db_url, recordings_copy)
+    assert result.returncode == 1, result.stderr
+    engine = make_engine(db_url)
+    run = last_run(engine)
+    assert run.stats["moisson/pages/failed/ResponseFailed"] == 1
+    assert run.listings_unchanged == 19  # pages 0 and 10
+    assert all(missing is None for _hash, missing in listing_snapshot(engine).values())
     engine.dispose()
 
 

@@ -163,7 +163,7 @@ def test_pipelines_on_the_recordings(harvested):
     assert crawler.stats.get_value("moisson/sessions/dropped/not_french") >= 2
 
 
-def test_invalid_json_page_is_counted_and_paging_goes_on(harvested):
+def test_invalid_json_page_is_counted_and_paging_stops_there(harvested):
     crawler = fresh_crawler()
     run_callback(
         crawler,
@@ -173,9 +173,64 @@ def test_invalid_json_page_is_counted_and_paging_goes_on(harvested):
         crawler,
         response_from_bytes(b'{"meta": {"count": 10', f"{API}/courses/?limit=10&offset=10"),
     )
-    assert items == []
-    assert [r.url for r in follow] == [f"{API}/courses/?limit=10&offset=20"]
+    assert items == [] and follow == []
     assert crawler.stats.get_value("moisson/pages/failed/unparseable") == 1
+    assert crawler.stats.get_value("moisson/paging/stopped/failed_page") == 1
+    assert crawler.stats.get_value("moisson/paging/stopped_at").endswith("offset=10")
+
+
+def page_with(position: int, damage) -> bytes:
+    """The first recorded courses page with its object at ``position`` damaged."""
+    page = json.loads(recorded("courses-0.json"))
+    page["objects"][position] = damage(page["objects"][position])
+    return json.dumps(page).encode()
+
+
+def with_fields(**fields):
+    return lambda obj: {**obj, **fields}
+
+
+MALFORMED_SHAPES = {
+    "runs a string": with_fields(course_runs="none"),
+    "runs a record": with_fields(course_runs={"start": "2026-01-01"}),
+    "a run null": with_fields(course_runs=[None]),
+    "a run a list": with_fields(course_runs=[["fr"]]),
+    "run languages a number": with_fields(course_runs=[{"start": "2026-01-01", "languages": 5}]),
+    "organisations a number": with_fields(organizations=5),
+    "categories a number": with_fields(categories=7),
+    "url a list": with_fields(absolute_url=["/fr/cours/x/"]),
+    "image source a number": with_fields(cover_image={"src": 5}),
+    "object null": lambda obj: None,
+    "object a list": lambda obj: [obj],
+    "object a string": lambda obj: "course",
+}
+
+
+@pytest.mark.parametrize("damage", MALFORMED_SHAPES.values(), ids=MALFORMED_SHAPES.keys())
+def test_a_malformed_object_is_skipped_counted_and_the_page_goes_on(damage):
+    crawler = fresh_crawler()
+    url = f"{API}/courses/?limit=10&offset=0"
+    items, follow = run_callback(crawler, response_from_bytes(page_with(1, damage), url))
+    recorded_ids = [str(o["id"]) for o in json.loads(recorded("courses-0.json"))["objects"]]
+    assert [i["external_id"] for i in items] == recorded_ids[:1] + recorded_ids[2:]
+    assert [r.url for r in follow] == [f"{API}/courses/?limit=10&offset=10"]
+    assert crawler.stats.get_value("moisson/objects/malformed") == 1
+    (named,) = crawler.stats.get_value("moisson/objects/malformed_ids")
+    damaged = damage(json.loads(recorded("courses-0.json"))["objects"][1])
+    expected = "1184 (" if isinstance(damaged, dict) else "object #1 of its page ("
+    assert named.startswith(expected), named
+
+
+@pytest.mark.parametrize("objects", [None, "none", {"id": 1}, 7])
+def test_a_page_whose_objects_are_not_a_list_fails_and_paging_stops(objects):
+    crawler = fresh_crawler()
+    page = json.loads(recorded("courses-0.json"))
+    page["objects"] = objects
+    url = f"{API}/courses/?limit=10&offset=0"
+    items, follow = run_callback(crawler, response_from_bytes(json.dumps(page).encode(), url))
+    assert items == [] and follow == []
+    assert crawler.stats.get_value("moisson/pages/failed/unparseable") == 1
+    assert crawler.stats.get_value("moisson/paging/stopped/failed_page") == 1
 
 
 def test_object_without_id_is_skipped_and_counted():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from freezegun import freeze_time
 
 from tests.conftest import REFERENCE_TIME
-from tests.recorded import harvest, index_entries, parse_body, recorded
+from tests.recorded import fresh_crawler, harvest, index_entries, parse_body, recorded
 
 FIRST, SECOND = (e["url"] for e in index_entries("coursera")[1:3])
 
@@ -66,3 +68,43 @@ def test_real_envelope_without_elements_is_counted_not_fatal():
     items, follow, stats = parse_body("coursera", body, FIRST, "application/json")
     assert items == [] and follow == []
     assert stats["moisson/pages/failed/empty_page"] == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda course: None,
+        lambda course: [course],
+        lambda course: {**course, "primaryLanguages": 7},
+        lambda course: {**course, "domainTypes": ["computer-science"]},
+    ],
+    ids=["null", "a list", "languages a number", "domains strings"],
+)
+def test_a_malformed_record_is_skipped_counted_and_paging_goes_on(damage):
+    page = json.loads(recorded("coursera", "courses-0.json"))
+    page["elements"][0] = damage(page["elements"][0])
+    items, follow, stats = parse_body("coursera", json.dumps(page).encode(), FIRST)
+    assert [i["external_id"] for i in items] == [
+        "dWqNPMRqEeWZ3Q4tQ8cHgA",
+        "kZrmSA5hEeaE1BJ0zVZqGQ",
+        "nM3E-UqoEeuWlQ5BJNN6Lg",
+    ]
+    assert [r.url for r in follow] == [SECOND]
+    assert stats["moisson/objects/malformed"] == 1
+
+
+def test_an_empty_page_stops_paging_and_says_so():
+    body = recorded("coursera", "envelope-2016-empty-elements.json")
+    _items, _follow, stats = parse_body("coursera", body, FIRST, "application/json")
+    assert stats["moisson/paging/stopped/empty_page"] == 1
+
+
+def test_the_page_ceiling_refuses_the_next_page():
+    crawler = fresh_crawler("coursera", MOISSON_MAX_PAGES=1)
+    crawler.stats.set_value("moisson/paging/pages", 1)  # the first page was asked for
+    _items, follow, stats = parse_body(
+        "coursera", recorded("coursera", "courses-0.json"), FIRST, crawler=crawler
+    )
+    assert follow == []
+    assert stats["moisson/paging/stopped/ceiling"] == 1
+    assert stats["moisson/paging/stopped_at"] == SECOND

@@ -90,13 +90,13 @@ def test_csv_export_with_a_missing_column_is_refused_whole():
     assert stats["moisson/pages/failed/missing_column"] == 1
 
 
-def test_paging_goes_on_after_an_unreadable_page():
+def test_paging_stops_at_an_unreadable_page():
     url = FIRST.replace("offset=0", "offset=100")
     items, follow, stats = parse_body(
         "mon_compte_formation", b'{"total_count": 300, "res', url, "application/json"
     )
     assert items == [] and stats["moisson/pages/failed/unparseable"] == 1
-    assert [r.url for r in follow] == [FIRST.replace("offset=0", "offset=200")]
+    assert follow == [] and stats["moisson/paging/stopped/failed_page"] == 1
 
 
 def _offer(**fields):

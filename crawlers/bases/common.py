@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy import Request
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -16,6 +18,23 @@ logger = logging.getLogger(__name__)
 # Where platforms send a visitor they will not show a page to: a course page answered by
 # a redirect to one of these is a failed page, not a course without structured data.
 LOGIN_PATH = re.compile(r"/(login|signin|sign-in|sign_in|connexion|se-connecter|auth)\b", re.I)
+
+
+# Paging: every page of a listing a spider asks for is counted here; when paging ends
+# before the platform's last page (a failing or empty page, the MOISSON_MAX_PAGES ceiling)
+# the reason is counted under PAGING_STOPPED and the run is not healthy
+# (crawlers/monitors/run_health.py).
+PAGES_REQUESTED = "moisson/paging/pages"
+PAGING_STOPPED = "moisson/paging/stopped/"
+PAGING_STOPPED_AT = "moisson/paging/stopped_at"
+# A course object a spider cannot read is skipped, counted here and named (id and reason,
+# the first MALFORMED_NAMED of them) so the rest of its page and the later pages still come.
+MALFORMED = "moisson/objects/malformed"
+MALFORMED_NAMES = "moisson/objects/malformed_ids"
+MALFORMED_NAMED = 20
+# What reading an object of the wrong shape raises: a string, null or list where a
+# record or a list of records was expected, a missing key, a value of the wrong type.
+SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 
 
 class UnparseablePage(ValueError):
@@ -32,6 +51,8 @@ class MoissonSpider(scrapy.Spider):
     # The zone of the dates the platform writes without an offset (pipelines/sessions.py);
     # a session's own "timezone" key overrides it.
     timezone: ClassVar[str] = "Europe/Paris"
+    # Fields holding an object's id on this platform, to name a malformed object.
+    id_fields: ClassVar[tuple[str, ...]] = ("id",)
 
     def page_failed(self, response: Response | None, url: str, reason: str, detail: str) -> None:
         """Count and log a page that yields nothing; the crawl goes on."""
@@ -41,6 +62,64 @@ class MoissonSpider(scrapy.Spider):
         logger.error(
             "page %s could not be used (%s): %s", url, reason, detail, extra={"spider": self}
         )
+
+    def listing_page(self, request: Request) -> Request | None:
+        """``request`` for one more page of a listing, or None past the spider's ceiling.
+
+        The ceiling is the ``MOISSON_MAX_PAGES`` setting (a spider overrides it in its
+        ``custom_settings``): a platform announcing more pages than it has, or answering
+        every offset, cannot keep a crawl going for ever.
+        """
+        ceiling = self.crawler.settings.getint("MOISSON_MAX_PAGES")
+        stats = self.crawler.stats
+        if stats.get_value(PAGES_REQUESTED, 0) >= ceiling:
+            self.paging_stopped("ceiling", request.url, f"{ceiling} pages asked for already")
+            return None
+        stats.inc_value(PAGES_REQUESTED)
+        return request
+
+    def paging_stopped(self, reason: str, url: str, detail: str) -> None:
+        """Count a listing whose later pages will not be asked for (``reason``)."""
+        stats = self.crawler.stats
+        stats.inc_value(f"{PAGING_STOPPED}{reason}")
+        if not stats.get_value(PAGING_STOPPED_AT):
+            stats.set_value(PAGING_STOPPED_AT, url)
+        logger.warning("paging stopped at %s (%s): %s", url, reason, detail, extra={"spider": self})
+
+    def items_from(self, objects: Iterable[Any], build: Callable[[Any], Any]) -> Iterator[Any]:
+        """``build(obj)`` for each object of a page, skipping the objects it cannot read.
+
+        The one guard around per-object parsing: an object that is not a record, or whose
+        fields have the wrong shape, is counted with its id and reason (``object_skipped``)
+        and the page goes on. ``build`` returns an item or None (an object it skips itself).
+        """
+        for position, obj in enumerate(objects):
+            try:
+                if not isinstance(obj, dict):
+                    raise TypeError(f"not a record but {type(obj).__name__}")
+                item = build(obj)
+            except SHAPE_ERRORS as exc:
+                self.object_skipped(obj, position, f"{type(exc).__name__}: {exc}")
+                continue
+            if item is not None:
+                yield item
+
+    def object_id(self, obj: Any) -> str | None:
+        """The platform's id of a (possibly malformed) object, for the malformed count."""
+        if isinstance(obj, dict):
+            for name in self.id_fields:
+                if obj.get(name) not in (None, ""):
+                    return str(obj[name])
+        return None
+
+    def object_skipped(self, obj: Any, position: int, reason: str) -> None:
+        stats = self.crawler.stats
+        stats.inc_value(MALFORMED)
+        name = self.object_id(obj) or f"object #{position} of its page"
+        named = stats.get_value(MALFORMED_NAMES) or []
+        if len(named) < MALFORMED_NAMED:
+            stats.set_value(MALFORMED_NAMES, [*named, f"{name} ({reason})"])
+        logger.error("skipped malformed object %s: %s", name, reason, extra={"spider": self})
 
     def request_failed(self, failure) -> None:
         """Errback for pages whose loss only needs counting (HTTP errors, timeouts)."""

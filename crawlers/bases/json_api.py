@@ -2,8 +2,9 @@
 
 A spider on this base says where the first page is, where a page keeps its records, how to
 reach the next page and how a record becomes a ``RawCourse``. The base reads pages,
-counts those it cannot read (``unparseable``, ``http_<status>``, ``empty_page``) and goes
-on with the next page whenever the page's URL is enough to know it.
+counts those it cannot read (``unparseable``, ``http_<status>``, ``empty_page``). Paging
+stops at a page that fails or is empty, and at the ``MOISSON_MAX_PAGES`` ceiling: an API
+that announces more than it has cannot keep a crawl going (crawlers/bases/common.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class JsonApiSpider(MoissonSpider):
     empty_page_reason: ClassVar[str] = "empty_page"
 
     async def start(self):
-        yield self.page_request(self.first_page_url())
+        first = self.page_request(self.first_page_url())
+        if first is not None:
+            yield first
 
     def first_page_url(self) -> str:
         raise NotImplementedError
@@ -32,12 +35,15 @@ class JsonApiSpider(MoissonSpider):
     def api_headers(self) -> dict[str, str]:
         return {"Accept": "application/json"}
 
-    def page_request(self, url: str) -> Request:
-        return Request(
-            url,
-            callback=self.parse_page,
-            errback=self.page_request_failed,
-            headers=self.api_headers(),
+    def page_request(self, url: str) -> Request | None:
+        """The page at ``url``; None past the spider's page ceiling."""
+        return self.listing_page(
+            Request(
+                url,
+                callback=self.parse_page,
+                errback=self.page_request_failed,
+                headers=self.api_headers(),
+            )
         )
 
     def records(self, page: Any) -> list[Any]:
@@ -48,10 +54,6 @@ class JsonApiSpider(MoissonSpider):
         """The next page after ``url`` (which held ``count`` records), or None at the end."""
         raise NotImplementedError
 
-    def page_after_failure(self, url: str) -> str | None:
-        """The next page when this one could not be read; None if the URL cannot tell."""
-        return None
-
     def course_item(
         self, record: dict[str, Any], response: Response, page: Any
     ) -> RawCourse | None:
@@ -61,31 +63,26 @@ class JsonApiSpider(MoissonSpider):
         try:
             page = self.read_json(response)
             records = self.records(page)
+            if not isinstance(records, list):
+                raise TypeError(f"the records are {type(records).__name__}, not a list")
         except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", f"{type(exc).__name__}: {exc}")
-            following = self.page_after_failure(response.url)
-            if following:
-                yield self.page_request(following)
+            self.paging_stopped("failed_page", response.url, "the page could not be read")
             return
         if not records:
             self.page_failed(response, response.url, self.empty_page_reason, "no records")
-        for record in records:
-            if not isinstance(record, dict):
-                self.crawler.stats.inc_value("moisson/objects/not_a_record")
-                continue
-            item = self.course_item(record, response, page)
-            if item is not None:
-                yield item
-        following = self.next_page_url(page, response.url, len(records)) if records else None
-        if following:
-            yield self.page_request(following)
+            self.paging_stopped("empty_page", response.url, "no records")
+            return
+        yield from self.items_from(records, lambda record: self.course_item(record, response, page))
+        following = self.next_page_url(page, response.url, len(records))
+        request = self.page_request(following) if following else None
+        if request is not None:
+            yield request
 
     def page_request_failed(self, failure):
         url = failure.request.url
         self.page_failed(None, url, failure_reason(failure), repr(failure.value))
-        following = self.page_after_failure(url)
-        if following:
-            yield self.page_request(following)
+        self.paging_stopped("failed_page", url, "the page failed")
 
     def callback_for_url(self, url: str):
         return self.parse_page

@@ -51,95 +51,109 @@ class RichieSpider(MoissonSpider):
         return urljoin(self.base_url, f"{self.api_path}{kind}/?{query}")
 
     async def start(self):
-        yield self.lookup_request(LOOKUPS[0], 0)
+        first = self.lookup_request(LOOKUPS[0], 0)
+        if first is not None:
+            yield first
 
     # -- organisations and categories: id -> name -----------------------------------
 
-    def lookup_request(self, kind: str, offset: int) -> Request:
-        return Request(
-            self.api_url(kind, offset, self.lookup_page_size),
-            callback=self.parse_lookup,
-            errback=self.lookup_failed,
-            cb_kwargs={"kind": kind, "offset": offset},
+    def lookup_request(self, kind: str, offset: int) -> Request | None:
+        return self.listing_page(
+            Request(
+                self.api_url(kind, offset, self.lookup_page_size),
+                callback=self.parse_lookup,
+                errback=self.lookup_failed,
+                cb_kwargs={"kind": kind, "offset": offset},
+            )
         )
 
     def after_lookup(self, kind: str):
+        """The next list's first page: the following lookup, then the courses."""
         following = LOOKUPS.index(kind) + 1
         if following < len(LOOKUPS):
-            return self.lookup_request(LOOKUPS[following], 0)
-        return self.courses_request(0)
+            request = self.lookup_request(LOOKUPS[following], 0)
+        else:
+            request = self.courses_request(0)
+        if request is not None:
+            yield request
 
     def parse_lookup(self, response: Response, kind: str, offset: int | None = None):
         offset = url_offset(response.url)
         try:
             page = self.read_json(response)
             objects, total = page["objects"], page["meta"]["total_count"]
-        except (UnparseablePage, KeyError, TypeError) as exc:
+            if not isinstance(objects, list):
+                raise TypeError(f"objects is {type(objects).__name__}, not a list")
+            total = int(total)
+        except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
-            yield self.after_lookup(kind)
+            self.paging_stopped("failed_page", response.url, f"the {kind} page failed")
+            yield from self.after_lookup(kind)
             return
         for obj in objects:
             if isinstance(obj, dict) and obj.get("id") is not None and obj.get("title"):
                 self.names[kind][str(obj["id"])] = obj["title"]
         if objects and offset + len(objects) < total:
-            yield self.lookup_request(kind, offset + len(objects))
-        else:
-            yield self.after_lookup(kind)
+            following = self.lookup_request(kind, offset + len(objects))
+            if following is not None:  # None: the page ceiling is reached
+                yield following
+            return
+        if not objects and offset < total:
+            self.paging_stopped("empty_page", response.url, f"no {kind}, {total} announced")
+        # Names are a nicety: without them the courses still come, with ids only.
+        yield from self.after_lookup(kind)
 
     def lookup_failed(self, failure):
         request = failure.request
         self.page_failed(None, request.url, failure_reason(failure), repr(failure.value))
-        # Names are a nicety: without them the courses still come, with ids only.
-        yield self.after_lookup(request.cb_kwargs["kind"])
+        kind = request.cb_kwargs["kind"]
+        self.paging_stopped("failed_page", request.url, f"the {kind} page failed")
+        yield from self.after_lookup(kind)
 
     # -- courses ------------------------------------------------------------------------
 
-    def courses_request(self, offset: int) -> Request:
-        return Request(
-            self.api_url("courses", offset, self.page_size),
-            callback=self.parse_courses,
-            errback=self.courses_failed,
-            cb_kwargs={"offset": offset},
+    def courses_request(self, offset: int) -> Request | None:
+        return self.listing_page(
+            Request(
+                self.api_url("courses", offset, self.page_size),
+                callback=self.parse_courses,
+                errback=self.courses_failed,
+                cb_kwargs={"offset": offset},
+            )
         )
-
-    def next_courses_page(self, offset: int, count: int):
-        """The next page, guessed from the page size when this one could not be read."""
-        step = count or self.page_size
-        if self.total_courses is not None and offset + step < self.total_courses:
-            return self.courses_request(offset + step)
-        return None
 
     def parse_courses(self, response: Response, offset: int | None = None):
         offset = url_offset(response.url)
         try:
             page = self.read_json(response)
             objects = page["objects"]
+            if not isinstance(objects, list):
+                raise TypeError(f"objects is {type(objects).__name__}, not a list")
             self.total_courses = int(page["meta"]["total_count"])
             self.crawler.stats.set_value("moisson/items/expected", self.total_courses)
         except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
-            following = self.next_courses_page(offset, 0)
-            if following:
-                yield following
+            self.paging_stopped("failed_page", response.url, "a courses page failed")
             return
-        for obj in objects:
-            if not isinstance(obj, dict) or obj.get("id") is None:
-                self.crawler.stats.inc_value("moisson/objects/without_id")
-                continue
-            yield self.course_item(obj, response)
-        if objects:
-            following = self.next_courses_page(offset, len(objects))
-            if following:
+        yield from self.items_from(objects, lambda obj: self.course_item(obj, response))
+        if not objects:
+            if offset < self.total_courses:
+                detail = f"no courses, {self.total_courses} announced"
+                self.paging_stopped("empty_page", response.url, detail)
+        elif offset + len(objects) < self.total_courses:
+            following = self.courses_request(offset + len(objects))
+            if following is not None:
                 yield following
 
     def courses_failed(self, failure):
         request = failure.request
         self.page_failed(None, request.url, failure_reason(failure), repr(failure.value))
-        following = self.next_courses_page(url_offset(request.url), 0)
-        if following:
-            yield following
+        self.paging_stopped("failed_page", request.url, "a courses page failed")
 
-    def course_item(self, obj: dict[str, Any], response: Response) -> RawCourse:
+    def course_item(self, obj: dict[str, Any], response: Response) -> RawCourse | None:
+        if obj.get("id") is None:
+            self.crawler.stats.inc_value("moisson/objects/without_id")
+            return None
         organisations = [
             self.names["organizations"].get(str(i)) for i in obj.get("organizations") or []
         ]

@@ -44,6 +44,7 @@ class CourseSitemapSpider(MoissonSpider):
     # Sitemaps of an index worth following (all by default).
     sitemap_follow: ClassVar[list[str]] = [""]
     course_types: ClassVar[tuple[str, ...]] = ("Course",)
+    id_fields: ClassVar[tuple[str, ...]] = ("@id", "url", "name")
 
     async def start(self):
         for url in self.sitemap_urls:
@@ -101,9 +102,9 @@ class CourseSitemapSpider(MoissonSpider):
                 reason, detail = "no_structured_data", "no schema.org data in the page"
             self.page_failed(response, response.url, reason, detail)
             return
-        item = self.course_item(courses[0], response, data.nodes)
-        if item is not None:
-            yield item
+        yield from self.items_from(
+            courses[:1], lambda node: self.course_item(node, response, data.nodes)
+        )
 
     def course_item(
         self, node: dict[str, Any], response: Response, nodes: list[dict[str, Any]]

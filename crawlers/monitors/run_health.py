@@ -22,9 +22,21 @@ from spidermon.contrib.scrapy.monitors import (
 )
 from spidermon.contrib.scrapy.monitors.base import BaseScrapyMonitor
 
+from crawlers.bases.common import (
+    MALFORMED,
+    MALFORMED_NAMES,
+    PAGING_STOPPED,
+    PAGING_STOPPED_AT,
+)
+
 STORED = "moisson/items/stored"
 STORE_FAILED = "moisson/store/failed_items"
 CATALOGUE_UNAVAILABLE = "moisson/store/unavailable"
+PAGING_REASONS = {
+    "failed_page": "a page failed",
+    "empty_page": "a page was empty where the platform announced more",
+    "ceiling": "the spider's page ceiling (MOISSON_MAX_PAGES) was reached",
+}
 
 
 class _Sentence:
@@ -127,6 +139,35 @@ class CatalogueMonitor(BaseScrapyMonitor):
         self.assertEqual(failed, 0, msg=f"{failed} items could not be written to the catalogue")
 
 
+@monitors.name("paging")
+class PagingMonitor(BaseScrapyMonitor):
+    """Every listing was paged to its end: later pages may hold courses still published."""
+
+    @monitors.name("paging went to the end")
+    def test_paging(self):
+        stopped = [
+            PAGING_REASONS.get(key[len(PAGING_STOPPED) :], key[len(PAGING_STOPPED) :])
+            for key, value in sorted(self.stats.items())
+            if key.startswith(PAGING_STOPPED) and value
+        ]
+        self.assertFalse(
+            stopped,
+            msg=f"paging stopped at {self.stats.get(PAGING_STOPPED_AT)} before the end: "
+            + "; ".join(stopped),
+        )
+
+
+@monitors.name("malformed objects")
+class MalformedObjectsMonitor(BaseScrapyMonitor):
+    """Every course object could be read: a skipped one is a course this run did not see."""
+
+    @monitors.name("no object skipped")
+    def test_malformed(self):
+        skipped = self.stats.get(MALFORMED, 0)
+        named = "; ".join(self.stats.get(MALFORMED_NAMES) or [])
+        self.assertFalse(skipped, msg=f"{skipped} malformed course objects skipped: {named}")
+
+
 @monitors.name("field coverage")
 class KeyFieldCoverageMonitor(FieldCoverageMonitor):
     """Coverage of the fields a listing is useless without.
@@ -161,4 +202,6 @@ class RunHealthSuite(MonitorSuite):
         RetryShareMonitor,
         KeyFieldCoverageMonitor,
         CatalogueMonitor,
+        PagingMonitor,
+        MalformedObjectsMonitor,
     ]

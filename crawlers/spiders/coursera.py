@@ -47,10 +47,6 @@ class CourseraSpider(JsonApiSpider):
         following = (page.get("paging") or {}).get("next")
         return with_query(url, start=following) if following else None
 
-    def page_after_failure(self, url: str) -> str | None:
-        # Without the page we cannot know the total: going on blindly could loop forever.
-        return None
-
     def course_item(self, course: dict[str, Any], response: Response, page: Any):
         if not course.get("id"):
             self.crawler.stats.inc_value("moisson/objects/without_id")

@@ -34,6 +34,7 @@ class EdxSpider(JsonApiSpider):
     base_url = "https://www.edx.org"
     allowed_domains = [f"{APPLICATION.lower()}-dsn.algolia.net"]
     empty_page_reason = "no_hits"
+    id_fields = ("objectID",)
     hits_per_page = 100
 
     def first_page_url(self) -> str:

@@ -62,6 +62,7 @@ class MonCompteFormationSpider(JsonApiSpider):
     base_url = "https://www.moncompteformation.gouv.fr"
     allowed_domains = ["opendata.caissedesdepots.fr"]
     default_language = "fr"
+    id_fields = ("numero_formation",)
     page_size: ClassVar[int] = 100
 
     def __init__(self, *args, surface: str = "records", **kwargs):
@@ -100,10 +101,6 @@ class MonCompteFormationSpider(JsonApiSpider):
             return with_query(url, offset=offset)
         return None
 
-    def page_after_failure(self, url: str) -> str | None:
-        offset = query_int(url, "offset") + self.page_size
-        return with_query(url, offset=offset) if offset + self.page_size <= RECORDS_LIMIT else None
-
     def course_item(self, record: dict[str, Any], response: Response, page: Any = None):
         return self.offer_item(record, response)
 
@@ -116,10 +113,7 @@ class MonCompteFormationSpider(JsonApiSpider):
         if missing:
             self.page_failed(response, response.url, "missing_column", f"no column {missing}")
             return
-        for row in reader:
-            item = self.offer_item(row, response)
-            if item is not None:
-                yield item
+        yield from self.items_from(reader, lambda row: self.offer_item(row, response))
 
     # -- one offer ---------------------------------------------------------------------
 

@@ -54,7 +54,9 @@ class UdemySpider(CourseSitemapSpider):
 
     async def start(self):
         if self.credentials():
-            yield self.api_request(1)
+            first = self.listing_page(self.api_request(1))
+            if first is not None:
+                yield first
             return
         async for request in super().start():
             yield request
@@ -91,7 +93,7 @@ class UdemySpider(CourseSitemapSpider):
         return Request(
             f"{API}?{query}",
             callback=self.parse_api,
-            errback=self.request_failed,
+            errback=self.api_failed,
             headers={"Authorization": f"Basic {token}", "Accept": "application/json"},
         )
 
@@ -99,23 +101,33 @@ class UdemySpider(CourseSitemapSpider):
         try:
             page = self.read_json(response)
             results = page["results"]
+            if not isinstance(results, list):
+                raise TypeError(f"results is {type(results).__name__}, not a list")
         except (UnparseablePage, KeyError, TypeError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
+            self.paging_stopped("failed_page", response.url, "the page could not be read")
             return
         asked = parse_qs(urlparse(response.url).query).get("language", [None])[0]
-        for record in results:
-            if isinstance(record, dict) and record.get("id") is not None:
-                yield self.api_item(record, response, asked)
-            else:
-                self.crawler.stats.inc_value("moisson/objects/without_id")
-        if page.get("next"):
-            yield (
+        yield from self.items_from(results, lambda record: self.api_item(record, response, asked))
+        if not results and page.get("next"):
+            self.paging_stopped("empty_page", response.url, "no results, a next page announced")
+        elif page.get("next"):
+            following = self.listing_page(
                 response.request.replace(url=page["next"])
                 if response.request
                 else Request(page["next"], callback=self.parse_api)
             )
+            if following is not None:
+                yield following
+
+    def api_failed(self, failure) -> None:
+        self.request_failed(failure)
+        self.paging_stopped("failed_page", failure.request.url, "the page failed")
 
     def api_item(self, record: dict[str, Any], response: Response, asked: str | None):
+        if record.get("id") is None:
+            self.crawler.stats.inc_value("moisson/objects/without_id")
+            return None
         locale = record.get("locale") if isinstance(record.get("locale"), dict) else {}
         price = record.get("price_detail") if isinstance(record.get("price_detail"), dict) else {}
         category = record.get("primary_category") or {}
