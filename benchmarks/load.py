@@ -227,7 +227,10 @@ def drive(base: str, paths: list[str], clients: int, seconds: float) -> LoadResu
 
 
 class CrawlLoop:
-    """Replayed crawls of every recording into ``url``, one after another, until stopped."""
+    """Replayed crawls of every recording into ``url``, one after another, until stopped.
+
+    ``runs`` counts the crawls begun; the one still writing at the end is stopped.
+    """
 
     def __init__(self, url: str):
         self.url, self.runs, self.failures = url, 0, []
@@ -237,6 +240,7 @@ class CrawlLoop:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self.runs += 1
             self._process = subprocess.Popen(
                 moisson_command(
                     "demo", "--db", self.url, "--reference-time", REFERENCE_TIME, "--quiet"
@@ -249,7 +253,6 @@ class CrawlLoop:
             _, err = self._process.communicate()
             if self._stop.is_set():
                 break
-            self.runs += 1
             if self._process.returncode != 0:
                 self.failures.append(err[-500:])
 
@@ -269,19 +272,19 @@ def select_one_ms(url: str, runs: int = 400) -> tuple[float, float]:
     """p50 and p95 of a bare ``SELECT 1`` on a read-only engine, one client."""
     from sqlalchemy import text
 
+    from benchmarks.api_latency import measure
     from storage.readonly import open_readonly
 
     engine = open_readonly(url)
-    samples = []
-    for i in range(runs + 20):
-        began = time.perf_counter()
+
+    def select_one():
         with engine.connect() as conn:
             conn.execute(text("SELECT 1")).scalar()
-        if i >= 20:
-            samples.append((time.perf_counter() - began) * 1000)
-    engine.dispose()
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return statistics.median(samples), cuts[94]
+
+    try:
+        return measure(select_one, runs, warmup=20)
+    finally:
+        engine.dispose()
 
 
 def report(label: str, result: LoadResult, floor: LoadResult | None) -> str:
@@ -327,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             if crawling:
                 with CrawlLoop(url) as crawl:
                     result = drive(server.base, paths, args.clients, args.seconds)
-                label = f"visitor mix, crawl writing ({crawl.runs} done)"
+                label = f"visitor mix, crawl writing ({crawl.runs} begun)"
                 if crawl.failures:
                     print(f"a crawl failed during the run: {crawl.failures[0]}")
             else:
