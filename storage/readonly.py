@@ -2,8 +2,12 @@
 
 The portal must not be able to write even if a bug or an attacker asked it to, so the
 database itself refuses: SQLite is opened with ``mode=ro`` (and ``query_only``), and every
-PostgreSQL connection starts with read-only transactions. In production, give the portal
-a role that holds only ``SELECT`` too (docs/PORTAL.md).
+PostgreSQL connection starts with read-only transactions. That is only a session default
+on PostgreSQL: the protection is a role that holds only ``SELECT`` (docs/OPERATIONS.md),
+and ``readonly_warnings`` says when the connected role holds more.
+
+Both pool their connections for the server's threads: each request borrows one and gives
+it back, none is shared between threads.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ MMAP_BYTES = 1 << 30  # address space, not memory: pages are shared with the OS'
 CACHE_KIB = 32 * 1024  # per pooled connection
 # connections kept, and opened beyond them at a burst: the server runs requests on up to 40
 # threads (anyio's default), each holding one connection while it reads
-SQLITE_POOL_SIZE, SQLITE_POOL_OVERFLOW = 8, 32
+POOL_SIZE, POOL_OVERFLOW = 8, 32
 
 
 def _sqlite_is_wal(file: Path) -> bool:
@@ -76,8 +80,8 @@ def _sqlite_readonly_engine(path: str) -> Engine:
         url,
         connect_args={"check_same_thread": False},
         poolclass=QueuePool,
-        pool_size=SQLITE_POOL_SIZE,
-        max_overflow=SQLITE_POOL_OVERFLOW,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
     )
 
     @event.listens_for(engine, "connect")
@@ -111,7 +115,9 @@ def open_readonly(url: str | None = None) -> Engine:
             raise DatabaseUnavailable("the portal reads a catalogue file, not an in-memory one")
         engine = _sqlite_readonly_engine(parsed.database)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
         event.listen(engine, "connect", _postgres_read_only)
     try:
         revision = current_revision(engine)

@@ -184,3 +184,20 @@ def test_immutable_only_when_the_folder_is_not_writable_and_no_crawl_has_it_open
     for companion in ("-wal", "-shm"):  # a crawl has it open: its WAL files exist
         (tmp_path / f"catalogue.sqlite3{companion}").touch()
     assert readonly.sqlite_readonly_options(copy) == {"mode": "ro"}  # it reads them
+
+
+def test_each_request_thread_borrows_its_own_pooled_sqlite_connection(demo_sqlite):
+    from sqlalchemy.pool import QueuePool
+
+    from storage.readonly import POOL_OVERFLOW, POOL_SIZE, open_readonly
+
+    engine = open_readonly(f"sqlite:///{demo_sqlite}")
+    try:
+        assert isinstance(engine.pool, QueuePool)  # not the in-memory singleton-per-thread
+        assert engine.pool.size() == POOL_SIZE and POOL_SIZE + POOL_OVERFLOW >= 40
+        assert engine.url.database.startswith("file:") and engine.url.query["mode"] == "ro"
+        first, second = engine.connect(), engine.connect()  # two threads' requests at once
+        assert first.connection.dbapi_connection is not second.connection.dbapi_connection
+        first.close(), second.close()
+    finally:
+        engine.dispose()
