@@ -338,11 +338,26 @@ def _serve_clock(text: str):
 
 
 def _listen(host: str, port: int):
+    """The server's listening socket, or None after saying why it cannot be had.
+
+    Made as asyncio makes its own (protocol TCP named): asyncio then sets ``TCP_NODELAY`` on
+    each connection, without which every keep-alive response waits 40 ms for a delayed ACK.
+    """
     import socket
 
+    sock = None
     try:
-        return socket.create_server((host, port))
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        return sock
     except OSError as exc:
+        if sock is not None:
+            sock.close()
         reason = exc.strerror or str(exc)
         print(
             f"moisson serve: cannot listen on {host}:{port}: {reason} "

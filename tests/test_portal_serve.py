@@ -201,3 +201,13 @@ def test_each_request_thread_borrows_its_own_pooled_sqlite_connection(demo_sqlit
         first.close(), second.close()
     finally:
         engine.dispose()
+
+
+def test_the_listening_socket_lets_asyncio_turn_nagle_off():
+    from moisson.cli import _listen
+
+    sock = _listen("127.0.0.1", 0)
+    try:  # asyncio sets TCP_NODELAY only on connections of a socket that names TCP
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
