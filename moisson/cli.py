@@ -3,7 +3,8 @@
 Exit status (the table in README.md): 0 on success, 1 when a crawled spider's run is not
 healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
 spider, a bad ``--set`` or option value, a malformed or unreachable database), 3 when
-``normalise`` did not understand its text. An error is one line on stderr, no traceback.
+``normalise`` did not understand its text, 4 when ``serve``
+cannot listen on its address. An error is one line on stderr, no traceback.
 """
 
 from __future__ import annotations
@@ -407,36 +408,94 @@ def cmd_normalise(args) -> int:
     return exit_status(result)
 
 
+EXIT_CANNOT_LISTEN = 4  # serve: the address is taken (or not ours to bind)
+
+
+def _serve_clock(text: str):
+    """``--now`` as a clock; ValueError saying why when the portal cannot use it."""
+    from datetime import UTC, datetime, timedelta
+
+    try:
+        frozen = datetime.fromisoformat(text)
+    except ValueError:
+        frozen = None
+    if frozen is None or frozen.tzinfo is None:
+        raise ValueError(f"--now {text!r} is not an ISO time with offset")
+    try:  # the portal computes dates up to a few weeks either side of now: a year is ample
+        frozen.astimezone(UTC) + timedelta(days=366)
+        frozen.astimezone(UTC) - timedelta(days=366)
+    except OverflowError:
+        raise ValueError(
+            f"--now {text!r} is out of range: the portal needs the year either side of it "
+            "to be dates too (years 2 to 9998)"
+        ) from None
+    return lambda: frozen
+
+
+def _listen(host: str, port: int):
+    """The server's listening socket, or None after saying why it cannot be had.
+
+    Made as asyncio makes its own (protocol TCP named): asyncio then sets ``TCP_NODELAY`` on
+    each connection, without which every keep-alive response waits 40 ms for a delayed ACK.
+    """
+    import socket
+
+    sock = None
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+        return sock
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        reason = exc.strerror or str(exc)
+        print(
+            f"moisson serve: cannot listen on {host}:{port}: {reason} "
+            "(is another server running there? choose another --port)",
+            file=sys.stderr,
+        )
+        return None
+
+
 def cmd_serve(args) -> int:
     """The portal and its API, reading the catalogue without the right to write."""
     import uvicorn
 
     from portal.app import create_app
     from storage.db import DatabaseUnavailable
-    from storage.readonly import open_readonly
+    from storage.readonly import open_readonly, readonly_warnings
 
     clock = {}
     if args.now:
-        from datetime import datetime
-
         try:
-            frozen = datetime.fromisoformat(args.now)
-        except ValueError:
-            frozen = None
-        if frozen is None or frozen.tzinfo is None:
-            print(
-                f"moisson serve: --now {args.now!r} is not an ISO time with offset", file=sys.stderr
-            )
+            clock = {"clock": _serve_clock(args.now)}
+        except ValueError as exc:
+            print(f"moisson serve: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        clock = {"clock": lambda: frozen}
     try:
         engine = open_readonly(args.db)
     except DatabaseUnavailable as exc:
         print(f"moisson serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"Moisson portal on http://{args.host}:{args.port}/ (API: /api/v1, docs: /api/docs)")
+    for warning in readonly_warnings(engine):
+        print(f"moisson serve: warning: {warning}", file=sys.stderr, flush=True)
+    sock = _listen(args.host, args.port)
+    if sock is None:
+        engine.dispose()
+        return EXIT_CANNOT_LISTEN
+    port = sock.getsockname()[1]  # the one the system chose for --port 0
+    print(
+        f"Moisson portal on http://{args.host}:{port}/ (API: /api/v1, docs: /api/docs)",
+        flush=True,
+    )
     app = create_app(engine, **clock)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    config = uvicorn.Config(app, host=args.host, port=port, log_level=args.log_level)
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 
