@@ -32,6 +32,9 @@ templates.env.globals.update(
     weeks_text=formatting.weeks_text,
     effort_text=formatting.effort_text,
     price_text=formatting.price_text,
+    number_text=formatting.number_text,
+    count_text=formatting.count_text,
+    beside=formatting.beside,
 )
 SITEMAP_SIZE = 50_000
 FEED_SIZE = 50
@@ -98,10 +101,12 @@ def _course_json_ld(request: Request, course: dict) -> dict:
             for s in course["sessions"]
         ],
     }
-    if course["rating"]["value"] is not None:
+    if course["rating"]["value_5"] is not None:
         data["aggregateRating"] = {
             "@type": "AggregateRating",
-            "ratingValue": course["rating"]["value"],
+            "ratingValue": course["rating"]["value_5"],
+            "bestRating": 5,
+            "worstRating": 0,
             "ratingCount": course["rating"]["count"],
         }
     return _drop_none(data)

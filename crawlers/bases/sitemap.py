@@ -163,6 +163,7 @@ def schema_course_fields(node: dict[str, Any]) -> dict[str, Any]:
         "currency": offer.get("priceCurrency"),
         "certificate": name_of(first(node.get("educationalCredentialAwarded"))),
         "rating": rating.get("ratingValue"),
+        "rating_scale": rating.get("bestRating"),
         "rating_count": rating.get("ratingCount") or rating.get("reviewCount"),
         "enrolments": first(node.get("totalHistoricalEnrollment")),
         "effort": first(instances[0].get("courseWorkload")) if len(instances) == 1 else None,
