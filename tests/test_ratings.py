@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from parsel import Selector
 
-from pipelines.rating import read_count, read_decimal, rating_fields
+from pipelines.rating import rating_fields, read_count, read_decimal
 from pipelines.records import CourseRecord
 from storage.catalogue import aggregate
 from storage.ratings import combined, on_five
