@@ -16,7 +16,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
-from pipelines.common import dropped_by_reason
+from pipelines.common import dropped_by_reason, lost_fields
 
 PAGES_FAILED = "moisson/pages/failed/"
 EXCEPTIONS = "downloader/exception_type_count/"
@@ -39,6 +39,7 @@ class SpiderResult:
     duration_seconds: float | None
     dropped: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, int] = field(default_factory=dict)  # stated values not used, by field/reason
     crawl_run_id: int | None = None
 
     @property
@@ -68,6 +69,7 @@ class SpiderResult:
             duration_seconds=stats.get("elapsed_time_seconds"),
             dropped=dropped_by_reason(stats),
             faults=faults(stats),
+            lost=lost_fields(stats),
             crawl_run_id=stats.get("moisson/crawl_run_id"),
         )
 
