@@ -309,3 +309,21 @@ def test_moisson_parse_shows_a_lost_value(tmp_path: Path):
     (record,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert record["rating"] is None and record["rating_count"] == 5123
     assert "moisson parse: lost: rating/unparsed 1" in result.stderr
+
+
+def test_the_platforms_words_stand_beside_the_normalised_value(demo):
+    from portal.formatting import label
+
+    shown = 0
+    for course_id in [
+        c["id"] for c in demo.client.get("/api/v1/courses?per_page=100").json()["courses"]
+    ]:
+        course = demo.detail(course_id)
+        stated, level = course["stated"]["level"], course["level"]
+        if not (stated and level) or stated.casefold() == label("level", level).casefold():
+            continue
+        facts = demo.page(course_id).css("dl.facts")
+        text = _words(" ".join(facts.xpath(".//text()").getall()))
+        assert f"Niveau {stated} ({label('level', level)})" in text, text
+        shown += 1
+    assert shown >= 5
