@@ -32,6 +32,7 @@ class RawCourse(scrapy.Item):
     currency = scrapy.Field()
     certificate = scrapy.Field()  # free text: "Attestation de suivi", "Certificat payant"
     rating = scrapy.Field()  # average rating as stated (number or text)
+    rating_scale = scrapy.Field()  # the best rating possible (schema.org bestRating); 5 if unset
     rating_count = scrapy.Field()
     enrolments = scrapy.Field()  # enrolment count as stated
     qualification = scrapy.Field()  # {"entry": required, "exit": reached}: diploma levels

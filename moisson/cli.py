@@ -4,7 +4,8 @@ Exit status (the table in README.md): 0 on success, 1 when a crawled spider's ru
 healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
 spider, a bad ``--set`` or option value, a malformed or unreachable database), 3 when
 ``normalise`` did not understand its text, 4 when ``serve``
-cannot listen on its address. An error is one line on stderr, no traceback.
+cannot listen on its address; ``parse`` exits 1 when the saved page itself could not be
+understood (moisson/parse.py). An error is one line on stderr, no traceback.
 """
 
 from __future__ import annotations
@@ -233,9 +234,12 @@ def _jsonable(value):
 
 
 def cmd_runs(args) -> int:
+    from pipelines.common import lost_fields
     from storage.queries import recent_runs
 
     runs = recent_runs(_engine(args), limit=args.limit, spider=args.spider)
+    for run in runs:
+        run["lost"] = lost_fields(run.pop("stats") or {})
     if args.json:
         print(json.dumps({"runs": runs}, ensure_ascii=False, default=_jsonable))
         return EXIT_OK
@@ -255,6 +259,8 @@ def cmd_runs(args) -> int:
             f"{run['listings_new']:>5} {run['listings_changed']:>4} {run['errors']:>4}  "
             f"{health}{': ' + reasons if reasons else ''}"
         )
+        if run["lost"]:
+            print(f"{'':>6}lost: " + ", ".join(f"{k} {v}" for k, v in run["lost"].items()))
     return EXIT_OK
 
 
@@ -339,10 +345,10 @@ def cmd_db(args) -> int:
 
 
 def cmd_parse(args) -> int:
-    from moisson.parse import parse_saved_response
+    from moisson.parse import parse_report
 
     try:
-        lines = parse_saved_response(
+        report = parse_report(
             args.spider,
             Path(args.file),
             args.url,
@@ -352,9 +358,11 @@ def cmd_parse(args) -> int:
     except (LookupError, OSError) as exc:
         print(f"moisson parse: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for line in lines:
+    for line in report.lines:
         print(line)
-    return EXIT_OK
+    for line in report.explanation():
+        print(f"moisson parse: {line}", file=sys.stderr)
+    return report.exit_status
 
 
 def cmd_new_spider(args) -> int:

@@ -17,7 +17,7 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from crawlers.bases.common import MALFORMED, PAGING_STOPPED
-from pipelines.common import dropped_by_reason
+from pipelines.common import dropped_by_reason, lost_fields
 
 PAGES_FAILED = "moisson/pages/failed/"
 EXCEPTIONS = "downloader/exception_type_count/"
@@ -40,6 +40,7 @@ class SpiderResult:
     duration_seconds: float | None
     dropped: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, int] = field(default_factory=dict)  # stated values not used, by field/reason
     crawl_run_id: int | None = None
 
     @property
@@ -69,6 +70,7 @@ class SpiderResult:
             duration_seconds=stats.get("elapsed_time_seconds"),
             dropped=dropped_by_reason(stats),
             faults=faults(stats),
+            lost=lost_fields(stats),
             crawl_run_id=stats.get("moisson/crawl_run_id"),
         )
 

@@ -1,11 +1,24 @@
-"""``moisson parse``: what a spider (and the pipelines) make of one saved response."""
+"""``moisson parse``: what a spider (and the pipelines) make of one saved response.
+
+Items go to stdout, one JSON line each; what the run counted goes to stderr: how many
+items and follow-up requests, the drops by reason, the pages that failed by reason and
+the stated values the pipelines could not use (``moisson/fields/lost/<field>/<reason>``).
+An empty result always says why. Exit status (``moisson parse``): 0 when the page was
+understood, even if it holds no course; 1 when the page itself could not be understood
+(the spider counted it as failed, or its callback raised) and it yielded no item.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawlers.offline import normalise, offline_crawler, response_from_file
+from pipelines.common import dropped_by_reason, lost_fields
+
+EXIT_UNDERSTOOD, EXIT_NOT_UNDERSTOOD = 0, 1
+PAGES_FAILED = "moisson/pages/failed/"
 
 
 def _default(value):
@@ -16,27 +29,93 @@ def _default(value):
     return str(value)
 
 
-def parse_saved_response(
+@dataclass
+class ParseReport:
+    lines: list[str] = field(default_factory=list)
+    items: int = 0
+    requests: int = 0
+    stats: dict = field(default_factory=dict)
+    error: str | None = None  # the callback's exception, if it raised
+
+    @property
+    def page_failures(self) -> dict[str, int]:
+        return {
+            key[len(PAGES_FAILED) :]: value
+            for key, value in sorted(self.stats.items())
+            if key.startswith(PAGES_FAILED)
+        }
+
+    @property
+    def understood(self) -> bool:
+        return self.error is None and not (self.page_failures and not self.items)
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_UNDERSTOOD if self.understood else EXIT_NOT_UNDERSTOOD
+
+    def explanation(self) -> list[str]:
+        """What the run counted, for stderr; never empty when no course came out."""
+        dropped = dropped_by_reason(self.stats)
+        kept = self.items - sum(dropped.values())
+        out = [
+            f"{self.items} item(s), {kept} kept, {self.requests} follow-up request(s)"
+            if dropped
+            else f"{self.items} item(s), {self.requests} follow-up request(s)"
+        ]
+        if self.error:
+            out.append(f"the spider's callback failed: {self.error}")
+        for title, counts in (
+            ("page failed", self.page_failures),
+            ("dropped", dropped),
+            ("lost", lost_fields(self.stats)),
+        ):
+            if counts:
+                out.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if not self.items and self.understood:
+            out.append(
+                "no course on this page: it leads to other pages"
+                if self.requests
+                else "no course on this page: the spider recognised none"
+            )
+        return out
+
+
+def parse_report(
     spider: str,
     path: Path,
     url: str,
     normalise_items: bool = False,
     reference_time: str | None = None,
     **_,
-) -> list[str]:
+) -> ParseReport:
     try:
         crawler = offline_crawler(spider, MOISSON_REFERENCE_TIME=reference_time)
     except KeyError as exc:
         raise LookupError(f"unknown spider {spider!r}") from exc
     from crawlers.offline import run_callback
 
-    items, _requests = run_callback(crawler, response_from_file(path, url))
+    report = ParseReport()
+    try:
+        items, requests = run_callback(crawler, response_from_file(path, url))
+    except OSError:
+        raise
+    except Exception as exc:  # a maintainer's tool: say what broke instead of a traceback
+        items, requests = [], []
+        report.error = f"{type(exc).__name__}: {exc}"
+    report.items, report.requests = len(items), len(requests)
     if not normalise_items:
-        return [json.dumps(dict(item), ensure_ascii=False, default=_default) for item in items]
-    lines = []
-    for item, dropped in normalise(crawler, items):
-        if dropped:
-            lines.append(json.dumps({"dropped": dropped}, ensure_ascii=False))
-        else:
-            lines.append(json.dumps(item["record"].model_dump(mode="json"), ensure_ascii=False))
-    return lines
+        report.lines = [json.dumps(dict(i), ensure_ascii=False, default=_default) for i in items]
+    else:
+        for item, dropped in normalise(crawler, items):
+            if dropped:
+                report.lines.append(json.dumps({"dropped": dropped}, ensure_ascii=False))
+            else:
+                record = item["record"].model_dump(mode="json")
+                report.lines.append(json.dumps(record, ensure_ascii=False))
+    report.stats = crawler.stats.get_stats()
+    return report
+
+
+def parse_saved_response(*args, **kwargs) -> list[str]:
+    """The output lines of ``moisson parse`` (items or records)."""
+    return parse_report(*args, **kwargs).lines

@@ -36,6 +36,8 @@ def details(result) -> list[str]:
     if result.dropped:
         dropped = ", ".join(f"{k} {v}" for k, v in result.dropped.items())
         lines.append(f"dropped: {dropped}")
+    if result.lost:
+        lines.append("lost: " + ", ".join(f"{k} {v}" for k, v in result.lost.items()))
     if result.faults:
         lines.append("faults: " + ", ".join(f"{k} {v}" for k, v in result.faults.items()))
     if result.finish_reason != "finished":

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from scrapy.exceptions import DropItem
 
 DROP_PREFIX = "moisson/dropped/"
+LOST_PREFIX = "moisson/fields/lost/"
 
 
 class DropCourse(DropItem):
@@ -22,6 +23,12 @@ def drop(crawler, reason: str, message: str) -> DropCourse:
     if crawler is not None:
         crawler.stats.inc_value(DROP_PREFIX + reason)
     return DropCourse(reason, message)
+
+
+def lost(crawler, field: str, reason: str, count: int = 1) -> None:
+    """Count a stated value the pipelines cannot use: ``moisson/fields/lost/<field>/<reason>``."""
+    if crawler is not None:
+        crawler.stats.inc_value(f"{LOST_PREFIX}{field}/{reason}", count)
 
 
 def reference_time(settings) -> datetime:
@@ -40,6 +47,15 @@ def dropped_by_reason(stats: dict) -> dict[str, int]:
         key[len(DROP_PREFIX) :]: value
         for key, value in sorted(stats.items())
         if key.startswith(DROP_PREFIX)
+    }
+
+
+def lost_fields(stats: dict) -> dict[str, int]:
+    """``{"<field>/<reason>": count}`` of the values a run could not use."""
+    return {
+        key[len(LOST_PREFIX) :]: value
+        for key, value in sorted(stats.items())
+        if key.startswith(LOST_PREFIX)
     }
 
 

@@ -7,7 +7,7 @@ pipeline), read here through ``price_from_offers``.
 
 from __future__ import annotations
 
-from pipelines.common import Pipeline, normalised
+from pipelines.common import Pipeline, lost, normalised
 from pipelines.normalise.price import parse_certificate, parse_price, price_from_offers
 
 
@@ -41,6 +41,9 @@ class PriceCertificatePipeline(Pipeline):
             out["currency"] = price.currency or (item.get("currency") if price.amount else None)
             if price.certificate_price is not None:
                 out["certificate_price"] = price.certificate_price
+        if _stated(item.get("currency")) and out.get("currency") is None:
+            # a currency says nothing without an amount (a free course's "EUR")
+            lost(self.crawler, "currency", "free" if price and price.free else "no_amount")
         if certificate is not None:
             out["certificate"] = certificate.certificate
         return item

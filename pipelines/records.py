@@ -89,7 +89,8 @@ class CourseRecord(BaseModel):
     certificate: Literal["none", "attestation", "certificate", "diploma"] | None = None
     certificate_price: float | None = Field(default=None, ge=0)
     # quality and reach, as the platform states them
-    rating: float | None = Field(default=None, ge=0)
+    rating: float | None = Field(default=None, ge=0)  # on rating_scale, as stated
+    rating_scale: float | None = Field(default=None, gt=0)  # the best rating possible
     rating_count: int | None = Field(default=None, ge=0)
     enrolments: int | None = Field(default=None, ge=0)
     sessions: list[SessionRecord] = Field(default_factory=list)

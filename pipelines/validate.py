@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from pipelines.common import Pipeline, drop
+from pipelines.rating import rating_fields
 from pipelines.records import CourseRecord
 
 
@@ -42,6 +43,7 @@ class ValidatePipeline(Pipeline):
                 source_url=item.get("source_url"),
                 fetched_at=item.get("fetched_at"),
                 **(item.get("normalised") or {}),
+                **rating_fields(item, self.crawler),
             )
         except ValidationError as exc:
             first = exc.errors()[0]

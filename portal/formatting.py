@@ -164,6 +164,26 @@ def session_workload_text(session: dict) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def number_text(value: float | None) -> str:
+    """A decimal the French way: ``4.57`` → ``"4,57"``."""
+    return "" if value is None else _number(round(value, 2))
+
+
+def count_text(value: int | None) -> str:
+    """A count with its thousands apart: ``5123`` → ``"5 123"``."""
+    return "" if value is None else f"{value:,}".replace(",", " ")
+
+
+def beside(stated: str | None, normalised: str | None) -> str:
+    """The platform's words with Moisson's reading beside them where they differ:
+    ``beside("Approfondi", "avancé")`` → ``"Approfondi (avancé)"``."""
+    if not stated:
+        return normalised or ""
+    if not normalised or stated.casefold() == normalised.casefold():
+        return stated
+    return f"{stated} ({normalised})"
+
+
 def _number(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 

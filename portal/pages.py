@@ -33,6 +33,9 @@ templates.env.globals.update(
     effort_text=formatting.effort_text,
     qualification_text=formatting.qualification_text,
     price_text=formatting.price_text,
+    number_text=formatting.number_text,
+    count_text=formatting.count_text,
+    beside=formatting.beside,
 )
 SITEMAP_SIZE = 50_000
 FEED_SIZE = 50
@@ -100,10 +103,12 @@ def _course_json_ld(request: Request, course: dict) -> dict:
             for s in course["sessions"]
         ],
     }
-    if course["rating"]["value"] is not None:
+    if course["rating"]["value_5"] is not None:
         data["aggregateRating"] = {
             "@type": "AggregateRating",
-            "ratingValue": course["rating"]["value"],
+            "ratingValue": course["rating"]["value_5"],
+            "bestRating": 5,
+            "worstRating": 0,
             "ratingCount": course["rating"]["count"],
         }
     return _drop_none(data)

@@ -67,8 +67,33 @@ class Certificate(BaseModel):
 
 
 class Rating(BaseModel):
-    value: float | None
-    count: int | None
+    value: float | None = Field(description="the rating on its scale, as stated")
+    scale: float | None = Field(description="the best rating possible on that scale")
+    count: int | None = Field(description="how many ratings it averages")
+    value_5: float | None = Field(description="the rating brought to /5")
+
+
+class RatingSource(Rating):
+    platform: str
+    platform_label: str
+
+
+class CourseRating(Rating):
+    sources: list[RatingSource] | None = Field(
+        default=None,
+        description="(course detail) each platform's rating; the course's combines them, "
+        "weighted by count, on /5",
+    )
+
+
+class Stated(BaseModel):
+    """The platform's own words, beside the normalised values."""
+
+    level: str | None
+    duration: str | None
+    effort: str | None
+    price: str | None
+    certificate: str | None
 
 
 class Completeness(BaseModel):
@@ -110,7 +135,7 @@ class CourseSummary(BaseModel):
     free: bool | None
     price: Price
     certificate: Certificate
-    rating: Rating
+    rating: CourseRating
     enrolments: int | None
     created_at: datetime
     updated_at: datetime
@@ -133,10 +158,12 @@ class ListingOut(BaseModel):
     last_seen: datetime
     rating: Rating
     enrolments: int | None
+    stated: Stated
 
 
 class CourseDetail(CourseSummary):
     description: str | None = Field(description="sanitised HTML (allow-list)")
+    stated: Stated = Field(description="the first words each fact is stated in, by listing")
     sessions: list[SessionOut]
     listings: list[ListingOut]
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from storage import readindex
+from storage import ratings, readindex
 from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
 from storage.matching import canonical_name, organisation_key
 from storage.models import (
@@ -51,10 +51,9 @@ COURSE_FIELDS = (
     "currency",
     "certificate",
     "certificate_price",
-    "rating",
-    "rating_count",
-    "enrolments",
 )
+# combined across listings by storage.ratings
+RATING_FIELDS = ("rating", "rating_count", "enrolments")
 
 
 def dialect_insert(connection: Connection, table):
@@ -391,7 +390,10 @@ class CatalogueWriter:
             provisional = list(fresh)
             real_ids = conn.execute(
                 insert(Course).returning(Course.id, sort_by_parameter_order=True),
-                [_course_values(fresh[p].content(), seen_at, created=True) for p in provisional],
+                [
+                    _course_values(aggregate([fresh[p].content()]), seen_at, created=True)
+                    for p in provisional
+                ],
             ).scalars()
             real = dict(zip(provisional, real_ids, strict=True))
             index.rename_courses(real)
@@ -402,15 +404,18 @@ class CatalogueWriter:
     def refresh_courses(self, conn, course_ids: set[int], when: datetime) -> None:
         """Recompute courses from their listings (visible ones first); drop empty ones."""
         records: dict[int, list[dict]] = defaultdict(list)
+        visible: dict[int, list[dict]] = defaultdict(list)
         for chunk in _chunks(sorted(course_ids)):
             rows = conn.execute(
-                select(Listing.course_id, Listing.record)
+                select(Listing.course_id, Listing.record, Listing.hidden)
                 .where(Listing.course_id.in_(chunk))
                 # visible listings first, so a hidden one never speaks for its course
                 .order_by(Listing.course_id, Listing.hidden, Listing.first_seen, Listing.id)
             )
-            for course_id, record in rows:
+            for course_id, record, hidden in rows:
                 records[course_id].append(record)
+                if not hidden:
+                    visible[course_id].append(record)
         empty = sorted(course_ids - set(records))
         if empty:
             readindex.refresh(conn, empty)  # the counts lose what these courses had
@@ -418,7 +423,10 @@ class CatalogueWriter:
             conn.execute(delete(Course).where(Course.id.in_(chunk)))
         if not records:
             return
-        aggregates = {course_id: aggregate(listed) for course_id, listed in records.items()}
+        aggregates = {
+            course_id: aggregate(listed, visible.get(course_id))
+            for course_id, listed in records.items()
+        }
         conn.execute(
             update(Course).where(Course.id == bindparam("b_id")),
             [
@@ -548,8 +556,9 @@ class CatalogueWriter:
         )
 
 
-def aggregate(records: list[dict]) -> dict:
-    """A course's values from its listings' records, in order: the first one speaks first."""
+def aggregate(records: list[dict], visible: list[dict] | None = None) -> dict:
+    """A course's values from its listings' records, in order: the first one speaks first;
+    ratings and counts combine the ``visible`` listings' (all of them if none is)."""
     primary = records[0]
     values = {
         "title": primary.get("title"),
@@ -557,6 +566,7 @@ def aggregate(records: list[dict]) -> dict:
     }
     for name in COURSE_FIELDS:
         values[name] = next((r.get(name) for r in records if r.get(name) is not None), None)
+    values.update(ratings.combined(visible or records))
     names, seen = [], set()
     for record in records:
         for name in record.get("organisations") or []:
@@ -581,7 +591,7 @@ def _course_values(values: dict, seen_at: datetime, created: bool = False) -> di
         "description": values.get("description") or values.get("introduction"),
         "updated_at": seen_at,
     }
-    row.update({name: values.get(name) for name in COURSE_FIELDS})
+    row.update({name: values.get(name) for name in COURSE_FIELDS + RATING_FIELDS})
     if created:
         row["created_at"] = seen_at
     return row

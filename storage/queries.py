@@ -53,6 +53,7 @@ RUN_FIELDS = (
     "errors",
     "healthy",
     "health_reasons",
+    "stats",
 )
 
 

@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
-from storage import readindex
+from storage import ratings, readindex
 from storage.cache import MinuteCache
 from storage.models import (
     Course,
@@ -930,7 +930,7 @@ def _course_dicts(conn: Connection, course_ids: list[int], now: datetime) -> lis
             "free": c.free,
             "price": {"amount": c.price_amount, "currency": c.currency},
             "certificate": {"kind": c.certificate, "price": c.certificate_price},
-            "rating": {"value": c.rating, "count": c.rating_count},
+            "rating": _rating(c.rating, ratings.DEFAULT_SCALE, c.rating_count),
             "enrolments": c.enrolments,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
@@ -988,29 +988,64 @@ def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
         if visible is None:
             return None
         (course,) = _course_dicts(conn, [course_id], now)
-        course["listings"] = [
-            {
-                "platform": row.platform,
-                "platform_label": row.label or row.platform,
-                "external_id": row.external_id,
-                "url": row.url,
-                "title": row.title,
-                "first_seen": row.first_seen,
-                "last_seen": row.last_seen,
-                "rating": {
-                    "value": (row.record or {}).get("rating"),
-                    "count": (row.record or {}).get("rating_count"),
-                },
-                "enrolments": (row.record or {}).get("enrolments"),
-            }
-            for row in conn.execute(
-                select(Listing.__table__, Platform.name.label("platform"), Platform.label)
-                .join(Platform, Platform.id == Listing.platform_id)
-                .where(Listing.course_id == course_id, Listing.hidden.is_(False))
-                .order_by(Platform.name, Listing.id)
-            )
+        rows = conn.execute(
+            select(Listing.__table__, Platform.name.label("platform"), Platform.label)
+            .join(Platform, Platform.id == Listing.platform_id)
+            .where(Listing.course_id == course_id, Listing.hidden.is_(False))
+            .order_by(Listing.first_seen, Listing.id)  # the order the course's values come in
+        ).all()
+        listings = [_listing_dict(row) for row in rows]
+        course["stated"] = {
+            name: next((lst["stated"][name] for lst in listings if lst["stated"][name]), None)
+            for name in STATED
+        }
+        course["rating"]["sources"] = [
+            {"platform": lst["platform"], "platform_label": lst["platform_label"], **lst["rating"]}
+            for lst in listings
+            if lst["rating"]["value"] is not None
         ]
+        course["listings"] = sorted(listings, key=lambda lst: lst["platform"])
     return course
+
+
+# the platform's own words kept beside the normalised values: API name → record field
+STATED = {
+    "level": "level_text",
+    "duration": "duration_text",
+    "effort": "effort_text",
+    "price": "price_text",
+    "certificate": "certificate_text",
+}
+
+
+def _rating(value, scale, count) -> dict:
+    """A rating as stated (value on scale, count) and brought to /5."""
+    return {
+        "value": value,
+        "scale": scale if value is not None else None,
+        "count": count,
+        "value_5": ratings.on_five(value, scale),
+    }
+
+
+def _listing_dict(row) -> dict:
+    record = row.record or {}
+    return {
+        "platform": row.platform,
+        "platform_label": row.label or row.platform,
+        "external_id": row.external_id,
+        "url": row.url,
+        "title": row.title,
+        "first_seen": row.first_seen,
+        "last_seen": row.last_seen,
+        "rating": _rating(
+            record.get("rating"),
+            record.get("rating_scale") or ratings.DEFAULT_SCALE,
+            record.get("rating_count"),
+        ),
+        "enrolments": record.get("enrolments"),
+        "stated": {name: record.get(field) for name, field in STATED.items()},
+    }
 
 
 def visible_course_index(engine: Engine, offset: int = 0, limit: int = 50_000) -> list[dict]:

@@ -87,7 +87,7 @@ def test_a_course_on_two_platforms_shows_both(client, catalogue):  # noqa: F811
     for listing in course["listings"]:
         assert listing["first_seen"] and listing["last_seen"]
     ratings = {lst["platform"]: lst["rating"] for lst in course["listings"]}
-    assert ratings["openclassrooms"] == {"value": 4.2, "count": 15}
+    assert ratings["openclassrooms"] == {"value": 4.2, "scale": 5, "count": 15, "value_5": 4.2}
     assert {o["name"] for o in course["organisations"]} == {
         "Université Paris-Saclay",
         "Université Paris 1 Panthéon-Sorbonne",
@@ -96,7 +96,11 @@ def test_a_course_on_two_platforms_shows_both(client, catalogue):  # noqa: F811
 
 def test_course_detail_carries_quality_signals(client, catalogue):  # noqa: F811
     course = client.get(f"/api/v1/courses/{catalogue.ids['oc-python']}").json()
-    assert course["rating"] == {"value": 4.6, "count": 1280}
+    assert course["rating"]["value"] == 4.6 and course["rating"]["count"] == 1280
+    assert course["rating"]["scale"] == 5 and course["rating"]["value_5"] == 4.6
+    assert [(s["platform"], s["value_5"]) for s in course["rating"]["sources"]] == [
+        ("openclassrooms", 4.6)
+    ]
     assert course["enrolments"] == 250000
     assert course["certificate"] == {"kind": "certificate", "price": 0.0}
     assert course["topics"] == [

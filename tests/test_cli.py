@@ -173,3 +173,36 @@ def test_lint_is_clean():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_parse_says_why_a_page_yields_no_course(tmp_path, clean_env):
+    url = "https://www.fun-mooc.fr/api/v1.0/courses/?limit=10&offset=0"
+    bad = tmp_path / "courses.json"
+    bad.write_text('{"not": "a course list"}')
+    failed = moisson("parse", "fun_mooc", str(bad), "--url", url, env=clean_env)
+    assert failed.returncode == 1  # the page itself was not understood
+    assert failed.stdout == ""
+    assert "moisson parse: 0 item(s), 0 follow-up request(s)" in failed.stderr
+    assert "moisson parse: page failed: unparseable 1" in failed.stderr
+    sitemap = moisson(
+        "parse",
+        "udemy",
+        str(RECORDINGS / "udemy" / "sitemap.xml"),
+        "--url",
+        "https://www.udemy.com/sitemap.xml",
+        env=clean_env,
+    )
+    assert sitemap.returncode == 0 and sitemap.stdout == ""
+    assert "no course on this page: it leads to other pages" in sitemap.stderr
+    english = moisson(
+        "parse",
+        "udemy",
+        str(RECORDINGS / "udemy" / "course-b2b-copywriting.html"),
+        "--url",
+        "https://www.udemy.com/course/b2b-copywriting/",
+        "--normalise",
+        env=clean_env,
+    )
+    assert english.returncode == 0
+    assert "moisson parse: 1 item(s), 0 kept, 0 follow-up request(s)" in english.stderr
+    assert "moisson parse: dropped: not_french 1" in english.stderr

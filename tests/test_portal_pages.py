@@ -129,7 +129,7 @@ def test_course_page(client, catalogue):  # noqa: F811
 
 def test_course_page_shows_quality_signals(client, catalogue):  # noqa: F811
     html = client.get(f"/cours/{catalogue.ids['oc-python']}").text
-    assert "4.6/5 (1280 avis)" in html
+    assert "4,6/5 (1 280 avis, OpenClassrooms)" in html
     assert "250 000" in html  # enrolments
     assert "Certificat" in html and "Débutant" in html
     assert "4 semaines" in html and "3 h par semaine" in html

@@ -164,6 +164,7 @@ def schema_course_fields(node: dict[str, Any]) -> dict[str, Any]:
         "currency": offer.get("priceCurrency"),
         "certificate": name_of(first(node.get("educationalCredentialAwarded"))),
         "rating": rating.get("ratingValue"),
+        "rating_scale": rating.get("bestRating"),
         "rating_count": rating.get("ratingCount") or rating.get("reviewCount"),
         "enrolments": first(node.get("totalHistoricalEnrollment")),
         "effort": _shared_workload(instances),
