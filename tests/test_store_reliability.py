@@ -3,11 +3,17 @@ course must not cost the catalogue (issue 11)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+from sqlalchemy import func, select
+
+from storage.catalogue import CatalogueWriter
 from storage.db import current_revision, ensure_schema, head_revision, make_engine, table_names
-from tests.conftest import ROOT, moisson
+from storage.models import Course, CrawlRun, Listing, QuarantinedRecord
+from tests.conftest import ROOT, moisson, replay_crawl
+from tests.test_storage import T0, record
 
 # -- an interrupted first migration ------------------------------------------------------------
 
@@ -42,3 +48,66 @@ def test_a_first_upgrade_killed_anywhere_leaves_a_usable_catalogue(tmp_path):
     # and the command line on the last one, as an operator would run it
     later = moisson("stats", "--db", url)
     assert later.returncode == 0, later.stderr
+
+
+# -- a record the catalogue cannot take ------------------------------------------------------------
+
+
+def _patch_session_start(recordings, page: str, index: int, start: str) -> str:
+    """In the copy ``recordings``: the ``index``-th course of FUN-MOOC's ``page`` gets a
+    first session starting at ``start``; returns the course's id."""
+    path = recordings / "fun_mooc" / page
+    data = json.loads(path.read_text())
+    course = data["objects"][index]
+    course["course_runs"][0]["start"] = start
+    path.write_text(json.dumps(data, ensure_ascii=False))
+    return str(course["id"])
+
+
+def test_a_bad_session_date_is_quarantined_and_the_batch_stored(db_url, recordings_copy):
+    bad = _patch_session_start(recordings_copy, "courses-10.json", 0, "0001-01-01T00:00:00Z")
+    result = replay_crawl(db_url, "--json", recordings=recordings_copy)
+    summary = json.loads(result.stdout)["spiders"]["fun_mooc"]
+    assert summary["faults"] == {"items set aside in the quarantine": 1}, result.stderr
+    assert summary["items"] == 26
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(Listing.external_id)).scalars())
+        quarantined = conn.execute(select(QuarantinedRecord.__table__)).all()
+        run_id = conn.execute(select(func.max(CrawlRun.id))).scalar()
+    engine.dispose()
+    assert len(stored) == 25 and bad not in stored
+    [row] = quarantined
+    assert (row.external_id, row.crawl_run_id) == (bad, run_id)
+    assert "start 0001-01-01T00:00:00+00:00 outside the supported range 1970-2199" in row.reason
+    assert row.record["sessions"][0]["start"].startswith("0001-01-01")
+
+    listed = moisson("quarantine", "--db", db_url)
+    assert listed.returncode == 0, listed.stderr
+    assert f"fun_mooc:{bad}" in listed.stdout and "outside the supported range" in listed.stdout
+
+    # fixed on the platform: the next crawl stores it and it leaves the quarantine
+    result = replay_crawl(db_url, "--json")
+    assert json.loads(result.stdout)["spiders"]["fun_mooc"]["faults"] == {}
+    assert json.loads(moisson("quarantine", "--db", db_url, "--json").stdout) == {"records": []}
+
+
+def test_a_failed_batch_is_retried_record_by_record(engine):
+    """A record whose writing fails for a reason the date rule does not foresee (here its
+    platform record cannot be stored as JSON) costs only itself."""
+    writer = CatalogueWriter(engine)
+    platform = writer.platform_id("fun_mooc", "FUN-MOOC", "https://www.fun-mooc.fr", "fun_mooc")
+    run = writer.start_run("fun_mooc", platform, T0, replay=True)
+    entries = [(record(f"c{i}", f"Cours numéro {i}"), {"id": i}) for i in range(5)]
+    entries[2] = (entries[2][0], {"id": 2, "bad": {1, 2}})  # a set is not JSON
+    counts = writer.store(run, platform, entries, T0)
+    assert (counts.new, counts.quarantined) == (4, 1)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(Listing.external_id)).scalars())
+        [row] = conn.execute(select(QuarantinedRecord.__table__)).all()
+        assert conn.execute(select(func.count(Course.id))).scalar() == 4
+    assert stored == {"c0", "c1", "c3", "c4"}
+    assert row.external_id == "c2" and "JSON serializable" in row.reason
+    # the writer's linkage index forgot the rolled-back batch: a new record links fine
+    assert writer.store(run, platform, [(record("c9", "Cours numéro 0"), {})], T0).new == 1
