@@ -111,3 +111,32 @@ def test_a_failed_batch_is_retried_record_by_record(engine):
     assert row.external_id == "c2" and "JSON serializable" in row.reason
     # the writer's linkage index forgot the rolled-back batch: a new record links fine
     assert writer.store(run, platform, [(record("c9", "Cours numéro 0"), {})], T0).new == 1
+
+
+# -- a course listed many times ----------------------------------------------------------------
+
+
+def test_deciding_a_listing_compares_each_course_candidate_once(monkeypatch):
+    """What keeps storing linear when thousands of listings share one course (the actions
+    of one LHEO formation): the candidate search finds one group per course and candidate,
+    so deciding a listing costs the same whether its course has 2 or 2,000 listings."""
+    from storage import linkage
+
+    calls = []
+    real = linkage.compare
+    monkeypatch.setattr(linkage, "compare", lambda a, b: calls.append(1) or real(a, b))
+    index = linkage.CourseIndex(linkage.Overrides({}, {frozenset(("lheo:a1", "lheo:x"))}))
+    for course in (1, 2):
+        candidate = linkage.candidate_of(f"Formation {course} : gestion", ["Afpa"], None)
+        for i in range(2000):
+            index.add(f"lheo:a{course * 10000 + i}", course, candidate)
+    decision = index.decide(
+        "lheo:new", linkage.candidate_of("Formation 2 : gestion", ["Afpa"], None)
+    )
+    assert (decision.course_id, decision.method) == (2, "exact")
+    assert len(calls) <= 2
+    # a listing moved or retitled leaves its group; an emptied group leaves the search
+    index.add("lheo:a10000", 3, linkage.candidate_of("Autre chose", ["Afpa"], None))
+    assert len(index.groups) == 3
+    index.add("lheo:a10000", 1, linkage.candidate_of("Formation 1 : gestion", ["Afpa"], None))
+    assert len(index.groups) == 2
