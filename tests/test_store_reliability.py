@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.catalogue import CatalogueWriter
@@ -140,3 +141,56 @@ def test_deciding_a_listing_compares_each_course_candidate_once(monkeypatch):
     assert len(index.groups) == 3
     index.add("lheo:a10000", 1, linkage.candidate_of("Formation 1 : gestion", ["Afpa"], None))
     assert len(index.groups) == 2
+
+
+# -- values the catalogue must not take as they come -------------------------------------------
+
+
+def _normalised(crawler, **fields):
+    from crawlers.offline import normalise
+    from tests.test_pipelines import item
+
+    [(kept, reason)] = normalise(crawler, [item(**fields)])
+    assert reason is None, reason
+    return kept["record"]
+
+
+@pytest.fixture
+def crawler():
+    from crawlers.offline import offline_crawler
+    from tests.conftest import REFERENCE_TIME
+
+    return offline_crawler("fun_mooc", MOISSON_REFERENCE_TIME=REFERENCE_TIME)
+
+
+def test_a_nan_session_price_loses_the_price_not_the_course(crawler):
+    session = {"key": "a", "start": "2027-01-11T00:00:00+00:00", "languages": ["fr"]}
+    nan = {**session, "price": float("nan"), "certificate_price": "Infinity"}
+    record = _normalised(crawler, sessions=[nan, {**session, "key": "b", "price": "NaN"}])
+    assert [(s.price, s.certificate_price) for s in record.sessions] == [(None, None)] * 2
+    assert crawler.stats.get_value("normalise/price/not_finite") == 3
+
+
+def test_control_characters_are_stripped_from_stored_text(crawler):
+    record = _normalised(
+        crawler,
+        title="Droit\x00 des\x1b entre\x08prises\x0b\x0cet\ttravail\r\n",
+        description="<p>Un\x07 cours</p>",
+        organisations=["Universit\x01é de Lille"],
+    )
+    assert record.title == "Droit des entreprises et travail"
+    assert record.description == "<p>Un cours</p>"
+    assert record.organisations == ["Université de Lille"]
+
+
+def test_long_texts_are_capped_and_counted(crawler):
+    from pipelines.clean_text import limits
+
+    long_description = "<p>" + "mot " * 40_000 + "</p>"  # 160 KB: a course page's worth
+    record = _normalised(crawler, title="Gestion " * 500, description=long_description)
+    assert len(record.title) <= limits()["title"]
+    assert len(record.description) <= limits()["description"]
+    assert record.description.startswith("<p>mot mot")
+    stats = crawler.stats.get_stats()
+    assert stats["normalise/text/truncated/title"] == 1
+    assert stats["normalise/text/truncated/description"] == 1
