@@ -194,3 +194,20 @@ def test_long_texts_are_capped_and_counted(crawler):
     stats = crawler.stats.get_stats()
     assert stats["normalise/text/truncated/title"] == 1
     assert stats["normalise/text/truncated/description"] == 1
+
+
+def test_a_half_built_schema_is_named_not_reported_as_unreachable(tmp_path):
+    """A catalogue left half built by an interrupted non-atomic upgrade (tables, no
+    revision): a clear message and the usage exit status, not "already exists"."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'half.sqlite3'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
+    result = moisson("stats", "--db", url)
+    assert result.returncode == 2
+    assert "holds tables its schema revision (none) does not account for" in result.stderr
+    assert "Traceback" not in result.stderr
