@@ -264,6 +264,22 @@ def cmd_runs(args) -> int:
     return EXIT_OK
 
 
+def cmd_quarantine(args) -> int:
+    from storage.queries import quarantined_records
+
+    records = quarantined_records(_engine(args), limit=args.limit)
+    if args.json:
+        print(json.dumps({"records": records}, ensure_ascii=False, default=_jsonable))
+        return EXIT_OK
+    for row in records:
+        print(
+            f"{row['platform']}:{row['external_id']}  run {row['crawl_run_id']}  "
+            f"since {row['first_seen']:%Y-%m-%d}  {row['reason']}\n    {row['url']}"
+        )
+    print(f"{len(records)} records set aside")
+    return EXIT_OK
+
+
 def cmd_history(args) -> int:
     from storage.queries import find_listing, listing_history
 
@@ -559,6 +575,13 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=_count, default=20)
     runs.add_argument("--spider")
     runs.set_defaults(func=cmd_runs)
+
+    quarantine = with_db(
+        sub.add_parser("quarantine", help="records the catalogue could not take, and why")
+    )
+    quarantine.add_argument("--json", action="store_true")
+    quarantine.add_argument("--limit", type=int, default=50)
+    quarantine.set_defaults(func=cmd_quarantine)
 
     history = with_db(sub.add_parser("history", help="a listing's recorded changes"))
     history.add_argument("listing", help="listing id or platform:external_id")

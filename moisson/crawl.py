@@ -93,6 +93,7 @@ def faults(stats: dict) -> dict[str, int]:
         "replay/unrecorded": "unrecorded URLs",
         MALFORMED: "malformed objects skipped",
         "moisson/store/failed_items": "items the catalogue could not take",
+        "moisson/store/quarantined": "items set aside in the quarantine",
         "moisson/store/unavailable": "catalogue unavailable",
         "downloader/response_status_count/429": "HTTP 429 (too many requests)",
     }

@@ -8,11 +8,13 @@ else Europe/Paris. One rule for every day written without a time, ISO ("2018-12-
 free text: as a start it begins at 00:00, as an end (course or enrolment) it lasts until
 23:59:59 of that day in that zone. Richie writes
 "no end" as year 9999 (its MAX_DATE); any year from 9999 on means "open". A session
-whose end precedes its start keeps its start and loses its end, and is counted.
+whose end precedes its start keeps its start and loses its end, and is counted. A price
+that is not a finite number (``NaN``) is dropped and counted; the session and its course stay.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,13 +63,18 @@ def parse_iso_datetime(value, key: str = "start", zone: ZoneInfo = PARIS) -> dat
     return moment.astimezone(UTC)
 
 
-def _amount(value) -> float | None:
+def _amount(value, counters: dict[str, int]) -> float | None:
+    """A price; not a finite number (NaN, Infinity) is no price, counted."""
     if value is None or value == "":
         return None
     try:
-        return float(str(value).replace(",", "."))
+        amount = float(str(value).replace(",", "."))
     except ValueError:
         return None
+    if not math.isfinite(amount):
+        _count(counters, "normalise/price/not_finite")
+        return None
+    return amount
 
 
 def _moment(value: date | datetime, key: str, zone: ZoneInfo = PARIS) -> datetime:
@@ -160,11 +167,11 @@ def normalise_session(
     session["pace"] = pace
     codes = [c for c in map(language_code, raw.get("languages") or []) if c]
     session["language"] = "fr" if "fr" in codes else (codes[0] if codes else None)
-    session["price"] = _amount(raw.get("price"))
+    session["price"] = _amount(raw.get("price"), counters)
     session["currency"] = raw.get("currency") or raw.get("price_currency")
     session["offer"] = raw.get("offer")
     session["certificate"] = raw.get("certificate_offer")
-    session["certificate_price"] = _amount(raw.get("certificate_price"))
+    session["certificate_price"] = _amount(raw.get("certificate_price"), counters)
     # as stated; pipelines/duration.py reads them into hours and weeks
     for key in ("duration", "effort"):
         value = raw.get(key)

@@ -19,6 +19,7 @@ from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
 
 logger = logging.getLogger(__name__)
+QUARANTINED = "moisson/store/quarantined"
 
 
 class CatalogueStorePipeline(Pipeline):
@@ -89,6 +90,15 @@ class CatalogueStorePipeline(Pipeline):
                     extra={"spider": self.crawler.spider},
                 )
                 continue
+            if counts.quarantined:
+                # set aside with the reason (``moisson quarantine``); the rest was stored
+                self.crawler.stats.inc_value(QUARANTINED, counts.quarantined)
+                logger.warning(
+                    "%d of %d items set aside in the quarantine",
+                    counts.quarantined,
+                    len(batch),
+                    extra={"spider": self.crawler.spider},
+                )
             self.counts.add(counts)
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
         self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)

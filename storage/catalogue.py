@@ -1,8 +1,11 @@
 """Writing crawl results into the catalogue: batched upserts, change records, runs.
 
-One ``store`` call is one transaction: a crash mid-batch leaves the previous batches
-and nothing half-written. Unchanged listings (same content hash) are only marked as
-seen; changed ones are rewritten with their sessions and a ``listing_change`` row.
+One batch is one transaction: a crash mid-batch leaves the previous batches and nothing
+half-written. Unchanged listings (same content hash) are only marked as seen; changed
+ones are rewritten with their sessions and a ``listing_change`` row. A record the
+catalogue cannot take (a session date outside ``storage.dates``' range, or any error
+writing it that is not the database's) is set aside in the ``quarantine`` table with its
+reason, and the rest of its batch is stored: a failed batch is retried record by record.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storage import ratings, readindex
+from storage.dates import unsupported_session_date
 from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
 from storage.matching import canonical_name, organisation_key
 from storage.models import (
@@ -28,12 +33,16 @@ from storage.models import (
     ListingChange,
     Organisation,
     Platform,
+    QuarantinedRecord,
     Session,
     course_organisation,
 )
 from storage.topics import link_topics
 
 CHUNK = 500
+# The database's own failures (unreachable, locked, gone): no record is to blame for them.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+REASON_LENGTH = 1000
 # CourseRecord fields copied onto the course as they are.
 COURSE_FIELDS = (
     "language",
@@ -89,11 +98,13 @@ class StoreCounts:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    quarantined: int = 0
 
     def add(self, other: StoreCounts) -> None:
         self.new += other.new
         self.changed += other.changed
         self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
 
 
 @dataclass
@@ -217,11 +228,71 @@ class CatalogueWriter:
     # -- listings -------------------------------------------------------------------------
 
     def store(self, run_id: int, platform_id: int, entries: Sequence, seen_at: datetime):
-        """Upsert one batch in one transaction.
+        """Upsert one batch in one transaction; set aside what the catalogue cannot take.
 
         ``entries`` are ``(record, raw)`` pairs: a ``CourseRecord`` (unique per external id
         within the batch) and the platform's own record, kept for re-normalising later.
+        If the batch fails for anything but the database itself (``DATABASE_ERRORS``,
+        raised), each record is stored alone and the ones that fail are quarantined.
         """
+        counts = StoreCounts()
+        accepted, rejected = [], []
+        for record, raw in entries:
+            reason = unsupported_session_date(record.sessions)
+            if reason:
+                rejected.append((record, raw, reason))
+            else:
+                accepted.append((record, raw))
+        try:
+            counts.add(self._store_batch(run_id, platform_id, accepted, seen_at))
+        except DATABASE_ERRORS:
+            self._index = None
+            raise
+        except Exception:
+            self._index = None  # it learned links the rollback undid
+            for record, raw in accepted:
+                try:
+                    counts.add(self._store_batch(run_id, platform_id, [(record, raw)], seen_at))
+                except DATABASE_ERRORS:
+                    self._index = None
+                    raise
+                except Exception as exc:
+                    self._index = None
+                    rejected.append((record, raw, f"{type(exc).__name__}: {exc}"))
+        if rejected:
+            self.quarantine(run_id, platform_id, rejected, seen_at)
+            counts.quarantined += len(rejected)
+        return counts
+
+    def quarantine(self, run_id: int | None, platform_id: int, rejected, seen_at) -> None:
+        """Set aside ``(record, raw, reason)`` triples, one row per listing."""
+        rows = [
+            {
+                "platform_id": platform_id,
+                "external_id": record.external_id,
+                "url": record.url,
+                "reason": reason[:REASON_LENGTH],
+                "record": jsonable(record.content()),
+                "raw": jsonable(raw),
+                "first_seen": seen_at,
+                "last_seen": seen_at,
+                "crawl_run_id": run_id,
+            }
+            for record, raw, reason in rejected
+        ]
+        with self.engine.begin() as conn:
+            stmt = dialect_insert(conn, QuarantinedRecord)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[QuarantinedRecord.platform_id, QuarantinedRecord.external_id],
+                set_={
+                    name: stmt.excluded[name]
+                    for name in ("url", "reason", "record", "raw", "last_seen", "crawl_run_id")
+                },
+            )
+            conn.execute(stmt, rows)
+
+    def _store_batch(self, run_id: int, platform_id: int, entries: Sequence, seen_at: datetime):
+        """Upsert one batch in one transaction; its listings leave the quarantine."""
         counts = StoreCounts()
         if not entries:
             return counts
@@ -279,6 +350,13 @@ class CatalogueWriter:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
             if reappeared - {None}:
                 self.refresh_courses(conn, reappeared - {None}, seen_at)
+            for chunk in _chunks([r.external_id for r in records]):
+                conn.execute(
+                    delete(QuarantinedRecord).where(
+                        QuarantinedRecord.platform_id == platform_id,
+                        QuarantinedRecord.external_id.in_(chunk),
+                    )
+                )
         return counts
 
     def _write(self, conn, run_id, platform_id, to_write, raws, seen_at, counts) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
 
 DEFAULT_SQLITE_PATH = Path("var") / "catalogue.sqlite3"
@@ -18,6 +20,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class DatabaseUnavailable(RuntimeError):
     """The catalogue database cannot be reached or opened."""
+
+
+class HalfBuiltSchema(DatabaseUnavailable):
+    """The schema holds tables its revision does not account for (an interrupted upgrade
+    from before migrations were atomic): upgrading would fail on "already exists"."""
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -52,6 +59,34 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+@contextmanager
+def transactional_ddl(connection: Connection) -> Iterator[None]:
+    """Make ``CREATE``/``ALTER``/``DROP`` part of the connection's transactions on SQLite.
+
+    Python's sqlite3 module (before 3.12's ``autocommit``) opens a transaction only before
+    ``INSERT``/``UPDATE``/``DELETE``: DDL runs outside any, each statement committed alone,
+    so a migration cut short leaves half a schema. Here the driver's own handling is off
+    and every ``begin()`` of this connection sends ``BEGIN`` (SQLAlchemy's documented
+    recipe for pysqlite), for the duration of the block. Other databases are unchanged.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    saved = driver.isolation_level
+
+    def begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+    driver.isolation_level = None
+    event.listen(connection, "begin", begin)
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", begin)
+        driver.isolation_level = saved
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -84,13 +119,24 @@ def head_revision() -> str:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Bring the schema to the newest revision; fails clearly if the server is unreachable."""
+    """Bring the schema to the newest revision; fails clearly if the server is unreachable
+    or the schema is half built (see ``HalfBuiltSchema``)."""
     try:
         if current_revision(engine) != head_revision():
             upgrade(engine)
     except Exception as exc:  # the driver's own exception types differ per backend
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import OperationalError, ProgrammingError
 
+        if isinstance(exc, OperationalError | ProgrammingError) and "already exists" in str(
+            exc.orig
+        ):
+            raise HalfBuiltSchema(
+                f"the catalogue database {engine.url.render_as_string()} holds tables its "
+                f"schema revision ({current_revision(engine) or 'none'}) does not account "
+                f"for: {exc.orig}. An upgrade by a Moisson older than its atomic migrations "
+                "was interrupted there. Restore a backup, or, for a catalogue that never "
+                "completed its first upgrade, delete it and run `moisson db upgrade` again."
+            ) from exc
         if isinstance(exc, OperationalError):
             raise DatabaseUnavailable(
                 f"cannot open the catalogue database {engine.url.render_as_string()}: {exc.orig}"

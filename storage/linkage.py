@@ -101,18 +101,31 @@ class Overrides:
 
 
 class CourseIndex:
-    """The catalogue's listings as matching candidates, grouped by course."""
+    """The catalogue's listings as matching candidates, grouped by course.
+
+    The listings of one course that say the same (one ``Candidate``) form one group, and
+    the candidate search finds groups: a course listed thousands of times (the sessions
+    of one training) is compared once per listing decided, not once per listing it has.
+    """
 
     def __init__(self, overrides: Overrides | None = None):
         self.overrides = overrides or Overrides({}, set())
         self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        # title key (and organisation) -> listings; "" stands for "no organisation stated"
-        self.exact: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.exact_any: dict[str, set[str]] = defaultdict(set)
-        self.heads: dict[str, set[str]] = defaultdict(set)  # title before its subtitle -> listings
+        # title key (and organisation) -> groups; "" stands for "no organisation stated"
+        self.exact: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.exact_any: dict[str, set[int]] = defaultdict(set)
+        self.heads: dict[str, set[int]] = defaultdict(set)  # title before its subtitle -> groups
         self.entries: dict[str, tuple[int, Candidate]] = {}  # listing key -> (course, candidate)
         self.course_listings: dict[int, set[str]] = defaultdict(set)
-        self.in_lsh: set[str] = set()
+        self.groups: dict[int, tuple[int, Candidate, set[str]]] = {}  # -> course, candidate, keys
+        self.group_of: dict[tuple[int, Candidate], int] = {}
+        self.in_lsh: set[int] = set()
+        self._next_group = 0
+        self._split_partners: dict[str, set[str]] = defaultdict(set)
+        for pair in self.overrides.splits:
+            a, b = sorted(pair)
+            self._split_partners[a].add(b)
+            self._split_partners[b].add(a)
 
     @classmethod
     def load(cls, conn, overrides: Overrides | None = None) -> CourseIndex:
@@ -135,54 +148,71 @@ class CourseIndex:
         for platform, external_id, course_id, title, level in rows:
             key = f"{platform}:{external_id}"
             candidate = candidate_of(title, sorted(organisations[course_id]), level, platform)
-            index._remember(key, course_id, candidate)
-            if candidate.title.tokens:
-                pending.append((key, signature_tokens(candidate)))
+            group = index._remember(key, course_id, candidate)
+            if group is not None and candidate.title.tokens:
+                pending.append((group, signature_tokens(candidate)))
         if pending:
             hashes = MinHash.bulk(
                 [
                     [t.encode("utf-8") for t in sorted({stem(t) for t in tokens})]
-                    for _k, tokens in pending
+                    for _g, tokens in pending
                 ],
                 num_perm=NUM_PERM,
                 permutations=_PERMUTATIONS,
                 scheme=_SCHEME,
             )
             with index.lsh.insertion_session() as session:
-                for (key, _tokens), minhash in zip(pending, hashes, strict=True):
-                    session.insert(key, minhash, check_duplication=False)
-                    index.in_lsh.add(key)
+                for (group, _tokens), minhash in zip(pending, hashes, strict=True):
+                    session.insert(group, minhash, check_duplication=False)
+                    index.in_lsh.add(group)
         return index
 
-    def _remember(self, key: str, course_id: int, candidate: Candidate) -> None:
+    def _remember(self, key: str, course_id: int, candidate: Candidate) -> int | None:
+        """Index a listing; returns its group if the group is new (not yet in LSH)."""
         self.entries[key] = (course_id, candidate)
-        for organisation in candidate.organisations or ("",):
-            self.exact[(candidate.title.text, organisation)].add(key)
-        self.exact_any[candidate.title.text].add(key)
-        if candidate.title.head:
-            self.heads[candidate.title.head].add(key)
         self.course_listings[course_id].add(key)
+        group = self.group_of.get((course_id, candidate))
+        if group is not None:
+            self.groups[group][2].add(key)
+            return None
+        group = self._next_group
+        self._next_group += 1
+        self.group_of[(course_id, candidate)] = group
+        self.groups[group] = (course_id, candidate, {key})
+        for organisation in candidate.organisations or ("",):
+            self.exact[(candidate.title.text, organisation)].add(group)
+        self.exact_any[candidate.title.text].add(group)
+        if candidate.title.head:
+            self.heads[candidate.title.head].add(group)
+        return group
+
+    def _forget(self, key: str) -> None:
+        course_id, candidate = self.entries.pop(key)
+        self.course_listings[course_id].discard(key)
+        group = self.group_of[(course_id, candidate)]
+        members = self.groups[group][2]
+        members.discard(key)
+        if members:
+            return
+        del self.groups[group], self.group_of[(course_id, candidate)]
+        for organisation in candidate.organisations or ("",):
+            self.exact[(candidate.title.text, organisation)].discard(group)
+        self.exact_any[candidate.title.text].discard(group)
+        self.heads[candidate.title.head].discard(group)
+        if group in self.in_lsh:
+            self.lsh.remove(group)
+            self.in_lsh.discard(group)
 
     def add(self, key: str, course_id: int, candidate: Candidate) -> None:
         """Index a listing (again, if its course or title changed)."""
-        previous = self.entries.get(key)
-        if previous is not None:
-            old_course, old_candidate = previous
-            self.course_listings[old_course].discard(key)
-            for organisation in old_candidate.organisations or ("",):
-                self.exact[(old_candidate.title.text, organisation)].discard(key)
-            self.exact_any[old_candidate.title.text].discard(key)
-            self.heads[old_candidate.title.head].discard(key)
-            if (
-                signature_tokens(old_candidate) != signature_tokens(candidate)
-                and key in self.in_lsh
-            ):
-                self.lsh.remove(key)
-                self.in_lsh.discard(key)
-        self._remember(key, course_id, candidate)
-        if candidate.title.tokens and key not in self.in_lsh:
-            self.lsh.insert(key, _minhash(signature_tokens(candidate)), check_duplication=False)
-            self.in_lsh.add(key)
+        if self.entries.get(key) == (course_id, candidate):
+            return
+        if key in self.entries:
+            self._forget(key)
+        group = self._remember(key, course_id, candidate)
+        if group is not None and candidate.title.tokens:
+            self.lsh.insert(group, _minhash(signature_tokens(candidate)), check_duplication=False)
+            self.in_lsh.add(group)
 
     def rename_courses(self, ids: dict[int, int]) -> None:
         """Provisional course ids (new courses of a batch) become their database ids."""
@@ -190,12 +220,19 @@ class CourseIndex:
             keys = self.course_listings.pop(old, set())
             self.course_listings[new] |= keys
             for key in keys:
-                self.entries[key] = (new, self.entries[key][1])
+                candidate = self.entries[key][1]
+                self.entries[key] = (new, candidate)
+                group = self.group_of.pop((old, candidate), None)
+                if group is not None:
+                    self.group_of[(new, candidate)] = group
+                    self.groups[group] = (new, candidate, self.groups[group][2])
 
     def _forbidden(self, key: str, course_id: int) -> bool:
+        """A forced split keeps ``key`` out of this course: one look per split partner
+        of ``key`` (usually none), not one per listing of the course."""
         return any(
-            frozenset((key, other)) in self.overrides.splits
-            for other in self.course_listings.get(course_id, ())
+            other in self.entries and self.entries[other][0] == course_id
+            for other in self._split_partners.get(key, ())
         )
 
     def decide(self, key: str, candidate: Candidate) -> LinkDecision:
@@ -203,19 +240,20 @@ class CourseIndex:
         if target and target in self.entries:
             return LinkDecision(self.entries[target][0], "override", None)
         title = candidate.title
-        keys = set(self.heads.get(title.text, ()))
+        groups = set(self.heads.get(title.text, ()))
         for text in (title.text, title.head) if title.head else (title.text,):
             if candidate.organisations:
                 for organisation in (*candidate.organisations, ""):
-                    keys |= self.exact.get((text, organisation), set())
+                    groups |= self.exact.get((text, organisation), set())
             else:
-                keys |= self.exact_any.get(text, set())
+                groups |= self.exact_any.get(text, set())
         if title.tokens:
-            keys.update(self.lsh.query(_minhash(signature_tokens(candidate))))
-        keys.discard(key)
+            groups.update(self.lsh.query(_minhash(signature_tokens(candidate))))
         best: tuple[Match, int] | None = None
-        for other in keys:
-            course_id, other_candidate = self.entries[other]
+        for group in groups:
+            course_id, other_candidate, keys = self.groups[group]
+            if keys == {key}:  # the listing itself
+                continue
             match = compare(candidate, other_candidate)
             if not match.same or self._forbidden(key, course_id):
                 continue

@@ -311,6 +311,28 @@ class ListingChange(Base):
     changed_fields: Mapped[list] = mapped_column(JSONType)
 
 
+class QuarantinedRecord(Base):
+    """A record the catalogue could not take, set aside with the reason (migration 0005).
+
+    One row per listing (platform, external id): a record set aside again updates its row;
+    stored later, it leaves the quarantine (``storage.catalogue``).
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("platform_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    external_id: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict | None] = mapped_column(JSONType)
+    raw: Mapped[dict | None] = mapped_column(JSONType)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+
+
 # -- the read side's derived tables (migration 0004) ------------------------------------------
 # Written only by ``storage.readindex`` whenever a course is recomputed, read by
 # ``storage.search``; ``moisson db reindex`` rebuilds them from the tables above.

@@ -12,6 +12,7 @@ from storage.models import (
     ListingChange,
     Organisation,
     Platform,
+    QuarantinedRecord,
     Session,
     Topic,
 )
@@ -65,6 +66,26 @@ def recent_runs(engine: Engine, limit: int = 20, spider: str | None = None) -> l
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(CrawlRun.id.desc()).limit(limit)).all()
     return [dict(row._mapping) for row in rows]
+
+
+def quarantined_records(engine: Engine, limit: int = 50) -> list[dict]:
+    """Records the store set aside (``storage.catalogue``), the latest first."""
+    query = (
+        select(
+            Platform.name.label("platform"),
+            QuarantinedRecord.external_id,
+            QuarantinedRecord.url,
+            QuarantinedRecord.reason,
+            QuarantinedRecord.first_seen,
+            QuarantinedRecord.last_seen,
+            QuarantinedRecord.crawl_run_id,
+        )
+        .join(Platform, Platform.id == QuarantinedRecord.platform_id)
+        .order_by(QuarantinedRecord.last_seen.desc(), QuarantinedRecord.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def find_listing(engine: Engine, reference: str) -> dict | None:

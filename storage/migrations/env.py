@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from storage.db import make_engine
+from storage.db import make_engine, transactional_ddl
 from storage.models import Base
 
 config = context.config
@@ -19,18 +19,23 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def run_migrations_online() -> None:
+    """Each migration in its own transaction, on SQLite too (``transactional_ddl``): a
+    migration interrupted at any point (``kill -9``, Ctrl-C, power cut) leaves the schema
+    as the previous one left it, and the next ``moisson db upgrade`` starts it again."""
     engine = config.attributes.get("engine") or make_engine(
         config.get_main_option("sqlalchemy.url")
     )
-    with engine.begin() as connection:
+    with engine.connect() as connection, transactional_ddl(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             include_object=include_object,
+            transaction_per_migration=True,
         )
-        context.run_migrations()
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 run_migrations_online()

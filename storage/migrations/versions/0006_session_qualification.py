@@ -1,7 +1,7 @@
 """per-session duration and effort, course qualification levels, organisation identity
 
-Revision ID: 0007_session_qualification
-Revises: 0004
+Revision ID: 0006_session_qualification
+Revises: 0005_store_quarantine
 Create Date: 2026-12-02 02:20:00
 
 SQLite: columns are added with ``ALTER TABLE … ADD COLUMN`` and dropped with the native
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_session_qualification"
-down_revision: str | None = "0004"
+revision: str = "0006_session_qualification"
+down_revision: str | None = "0005_store_quarantine"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
