@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from portal.formatting import sanitise
-from portal.params import SearchParams, search_params
+from portal.params import CourseId, SearchParams, search_params, text_query
 from portal.schemas import (
     CourseDetail,
     CoursePage,
@@ -66,9 +66,9 @@ def courses(
 @router.get(
     "/courses/{course_id}",
     response_model=CourseDetail,
-    responses={404: {"description": "no such visible course"}},
+    responses={404: {"description": "no such visible course"}, **INVALID},
 )
-def course(request: Request, course_id: int):
+def course(request: Request, course_id: CourseId):
     """Every session on every platform, where to enrol, organisations, topics, provenance."""
     found = course_detail(request.app.state.engine, course_id, request.app.state.clock())
     if found is None:
@@ -91,9 +91,7 @@ def platforms(request: Request):
 @router.get("/organisations", response_model=OrganisationPage, responses=INVALID)
 def organisations(
     request: Request,
-    name: Annotated[
-        str | None, Query(max_length=200, description="part of the name, accents ignored")
-    ] = None,
+    name: Annotated[str | None, text_query(200, "part of the name, accents ignored")] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ):

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from portal import api, pages
+from portal import api, formatting, pages
 from portal.params import DropEmptyParams
 from storage.cache import MinuteCache
 
@@ -33,12 +33,22 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _problem_message(errors) -> str:
+def _problem_message(errors, lead: str = "invalid parameter", separator: str = ":") -> str:
     parts = []
     for error in errors:
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
-        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return "invalid parameter — " + "; ".join(parts)
+        msg = error.get("msg")
+        parts.append(f"{where}{separator} {msg}" if where else str(msg))
+    return f"{lead} — " + "; ".join(parts)
+
+
+def _in_french(error: dict) -> str:
+    """A validation error's message for a visitor; pydantic's English when we have none."""
+    sentence = formatting.labels()["problem"].get(error.get("type"))
+    try:
+        return sentence.format(**error.get("ctx", {})) if sentence else error.get("msg")
+    except (KeyError, IndexError):
+        return error.get("msg")
 
 
 def _wants_json(request: Request) -> bool:
@@ -96,13 +106,21 @@ def create_app(
         for error in errors:  # a 10,000-character q is not echoed back whole
             if isinstance(error.get("input"), str) and len(error["input"]) > 100:
                 error["input"] = error["input"][:100] + "…"
-        message = _problem_message(errors)
         if _wants_json(request):
+            message = _problem_message(errors)
             return JSONResponse({"message": message, "detail": errors}, status_code=422)
+        french = [
+            {**e, "msg": _in_french(raw)} for e, raw in zip(errors, exc.errors(), strict=True)
+        ]
+        in_query = any(e.get("loc", ("query",))[0] == "query" for e in errors)
         return pages.templates.TemplateResponse(
             request,
             "error.html",
-            {"title": "Recherche invalide", "message": message, "errors": errors},
+            {
+                "title": "Recherche invalide" if in_query else "Adresse invalide",
+                "message": _problem_message(french, "Paramètre invalide", " :"),
+                "errors": french,
+            },
             status_code=422,
         )
 

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 from icalendar import Calendar, Event
 from markupsafe import Markup
 
 from portal import formatting
-from portal.params import SearchParams, search_params
+from portal.params import MAX_ID, CourseId, SearchParams, search_params
 from storage.search import (
     CourseFilters,
     count_visible_courses,
@@ -34,6 +35,7 @@ templates.env.globals.update(
     price_text=formatting.price_text,
 )
 SITEMAP_SIZE = 50_000
+MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
 FEED_SIZE = 50
 NEW_FOR = timedelta(days=30)
 
@@ -116,7 +118,7 @@ def _drop_none(value):
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")
-def course_calendar(request: Request, course_id: int):
+def course_calendar(request: Request, course_id: CourseId):
     """The course's dated sessions, to add to a calendar (an alert without an account)."""
     now = request.app.state.clock()
     course = course_detail(request.app.state.engine, course_id, now)
@@ -154,7 +156,7 @@ def course_calendar(request: Request, course_id: int):
 
 
 @router.get("/cours/{course_id}", response_class=HTMLResponse, name="course_page")
-def course_page(request: Request, course_id: int):
+def course_page(request: Request, course_id: CourseId):
     now = request.app.state.clock()
     course = course_detail(request.app.state.engine, course_id, now)
     if course is None:
@@ -227,7 +229,7 @@ def sitemap(request: Request):
 
 
 @router.get("/sitemap-{part}.xml", name="sitemap_part")
-def sitemap_part(request: Request, part: int):
+def sitemap_part(request: Request, part: Annotated[int, PathParam(le=MAX_SITEMAP_PART)]):
     return _sitemap_part(request, part)
 
 

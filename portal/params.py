@@ -2,6 +2,9 @@
 
 An empty parameter means "any" (a search form sends every field), so ``DropEmptyParams``
 removes them before validation; anything else invalid is a 422 that names the parameter.
+What the catalogue cannot be asked is refused here, once, with the bound in the OpenAPI
+document: text with control characters (PostgreSQL refuses a NUL byte), days outside
+``SUPPORTED_DATE_RANGE``, ids beyond a 64-bit integer.
 """
 
 from __future__ import annotations
@@ -11,16 +14,43 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from portal.formatting import PARIS
 from portal.schemas import Level, Sort, State
+from storage.dates import SUPPORTED_DATE_RANGE
 from storage.search import CourseFilters
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_QUERY_LENGTH = 200
+MAX_ID = 2**63 - 1  # ids are 64-bit integers on every backend
+# text a visitor may send: no C0 control character but tab, line feed and carriage return
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+FIRST_DAY, LAST_DAY = SUPPORTED_DATE_RANGE
+
+
+def _supported_day(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "Date should be between {first} and {last}",
+            {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return day
+
+
+def text_query(max_length: int, description: str):
+    """A text query parameter: bounded, printable."""
+    return Query(max_length=max_length, pattern=PRINTABLE, description=description)
+
+
+Day = Annotated[date, AfterValidator(_supported_day)]
+DAY_RANGE = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+CourseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a course id")]
 
 
 class DropEmptyParams:
@@ -80,24 +110,25 @@ def _bool(value: bool | None) -> str | None:
 def search_params(
     q: Annotated[
         str | None,
-        Query(
-            max_length=MAX_QUERY_LENGTH,
-            description="words to find in French, accents and plurals ignored",
-        ),
+        text_query(MAX_QUERY_LENGTH, "words to find in French, accents and plurals ignored"),
     ] = None,
     state: Annotated[
         State | None, Query(description="courses with a session in this state")
     ] = None,
     starts_after: Annotated[
-        date | None, Query(description="a session starts on or after this day (Paris)")
+        Day | None,
+        Query(description=f"a session starts on or after this day (Paris), {DAY_RANGE}"),
     ] = None,
     starts_before: Annotated[
-        date | None, Query(description="the same session starts on or before this day")
+        Day | None,
+        Query(description=f"the same session starts on or before this day, {DAY_RANGE}"),
     ] = None,
     level: Level | None = None,
-    topic: Annotated[str | None, Query(max_length=100, description="a topic slug")] = None,
-    platform: Annotated[str | None, Query(max_length=80, description="a platform name")] = None,
-    organisation: Annotated[int | None, Query(ge=1, description="an organisation id")] = None,
+    topic: Annotated[str | None, text_query(100, "a topic slug")] = None,
+    platform: Annotated[str | None, text_query(80, "a platform name")] = None,
+    organisation: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="an organisation id")
+    ] = None,
     free: bool | None = None,
     certificate: Annotated[
         bool | None, Query(description="true: some certificate or attestation exists")
