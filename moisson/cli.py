@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -339,9 +340,21 @@ def cmd_serve(args) -> int:
     except DatabaseUnavailable as exc:
         print(f"moisson serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    hosts = [h for h in (args.trusted_hosts or "").split(",") if h.strip()]
+    try:
+        app = create_app(engine, **clock, public_url=args.public_url, hosts=hosts)
+    except ValueError as exc:
+        print(f"moisson serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(f"Moisson portal on http://{args.host}:{args.port}/ (API: /api/v1, docs: /api/docs)")
-    app = create_app(engine, **clock)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
+    )
     return EXIT_OK
 
 
@@ -452,6 +465,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
         "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
+    serve.add_argument(
+        "--public-url",
+        default=os.environ.get("MOISSON_PUBLIC_URL"),
+        help="base of every absolute URL, e.g. https://cours.example.fr "
+        "(default: $MOISSON_PUBLIC_URL; without it, the request's Host header)",
+    )
+    serve.add_argument(
+        "--trusted-hosts",
+        default=os.environ.get("MOISSON_TRUSTED_HOSTS"),
+        help="comma-separated Host headers answered besides the public URL's host; "
+        "others get 400 (default: $MOISSON_TRUSTED_HOSTS)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("MOISSON_FORWARDED_ALLOW_IPS"),
+        help="comma-separated proxy addresses whose X-Forwarded-For/-Proto are honoured "
+        "(default: $MOISSON_FORWARDED_ALLOW_IPS; none)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

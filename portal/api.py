@@ -17,6 +17,7 @@ from portal.schemas import (
     TopicOut,
     ValidationProblem,
 )
+from portal.urls import absolute_url
 from storage.queries import list_organisations, list_platforms, list_topics, portal_stats
 from storage.search import course_detail, search_courses
 
@@ -25,7 +26,7 @@ INVALID = {422: {"model": ValidationProblem, "description": "an invalid paramete
 
 
 def _course_url(request: Request, course_id: int) -> str:
-    return str(request.url_for("course_page", course_id=course_id))
+    return absolute_url(request, "course_page", course_id=course_id)
 
 
 @router.get("/courses", response_model=CoursePage, responses=INVALID)

@@ -6,7 +6,7 @@ It reads a catalogue opened by ``storage.readonly.open_readonly``, so it cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,9 +17,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from portal import api, formatting, pages
 from portal.params import DropEmptyParams
+from portal.urls import public_base_url, trusted_hosts
 from storage.cache import MinuteCache
 
 STATIC = Path(__file__).with_name("static")
@@ -56,9 +58,19 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_app(
-    engine: Engine, clock: Callable[[], datetime] = _utc_now, cache_size: int = 512
+    engine: Engine,
+    clock: Callable[[], datetime] = _utc_now,
+    cache_size: int = 512,
+    public_url: str | None = None,
+    hosts: Sequence[str] = (),
 ) -> FastAPI:
-    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time."""
+    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time.
+
+    ``public_url`` (``https://cours.example.fr``) builds every absolute URL; with it or with
+    ``hosts``, a request for any other host is refused (400) before it reaches a route.
+    """
+    public_url = public_base_url(public_url)
+    allowed = trusted_hosts(public_url, hosts)
     app = FastAPI(
         title="Moisson",
         summary="Catalogue ouvert des cours en ligne en français",
@@ -73,6 +85,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.public_url = public_url
     app.state.clock = lambda: clock().astimezone(UTC)
     app.state.cache = MinuteCache(cache_size)
     app.include_router(api.router)
@@ -80,6 +93,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(f"{DOCS}/static", StaticFiles(packages=[SWAGGER_UI]), name="swagger-ui")
     app.add_middleware(DropEmptyParams)
+    if allowed:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
 
     @app.get(DOCS, include_in_schema=False)
     async def swagger_ui(request: Request):

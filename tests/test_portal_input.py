@@ -7,9 +7,19 @@ SQLite and on PostgreSQL (the catalogue fixture's two parameters).
 
 from __future__ import annotations
 
-import pytest
+import json
+import re
+import xml.etree.ElementTree as ET
 
-from tests.portal_catalogue import catalogue, client  # noqa: F401 (fixtures)
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select, update
+
+from storage.db import make_engine
+from storage.models import Course, Listing
+from tests.portal_catalogue import NOW, catalogue, client  # noqa: F401 (fixtures)
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 TOO_BIG = str(2**63)
 OUT_OF_RANGE_DAYS = ["0001-01-01", "9999-12-31", "1899-12-31", "3000-01-01"]
@@ -85,3 +95,151 @@ def test_the_largest_id_is_only_not_found(client):  # noqa: F811
     assert client.get(f"/api/v1/courses/{largest}").status_code == 404
     assert client.get(f"/cours/{largest}").status_code == 404
     assert client.get(f"/cours/{largest}.ics").status_code == 404
+
+
+PUBLIC = "https://cours.example.fr"
+HOSTILE_HOST = "evil.example"
+
+
+@pytest.fixture(scope="module")
+def public_client(catalogue):  # noqa: F811
+    """The portal as deployed: a public URL, the proxy's local name trusted too."""
+    from fastapi.testclient import TestClient
+
+    from portal.app import create_app
+
+    app = create_app(catalogue.engine, clock=lambda: NOW, public_url=PUBLIC, hosts=[HOSTILE_HOST])
+    with TestClient(app, base_url=f"http://{HOSTILE_HOST}") as test_client:
+        yield test_client
+
+
+def _absolute_outputs(client, course_id: int) -> dict[str, str]:  # noqa: F811
+    paths = [
+        "/api/v1/courses",
+        f"/api/v1/courses/{course_id}",
+        "/sitemap.xml",
+        "/sitemap-1.xml",
+        "/robots.txt",
+        f"/cours/{course_id}",
+        f"/cours/{course_id}.ics",
+        "/flux.atom?state=starting_soon",
+        "/?state=starting_soon",
+        "/nulle-part",
+    ]
+    outputs = {}
+    for path in paths:
+        response = client.get(path, headers={"X-Forwarded-Host": "forwarded.example"})
+        assert response.status_code in (200, 404), (path, response.status_code)
+        outputs[path] = response.text
+    return outputs
+
+
+def _starting_soon(client) -> int:  # noqa: F811
+    """A course with dated sessions, in the feed of every search it matches."""
+    found = client.get("/api/v1/courses", params={"state": "starting_soon", "sort": "start"})
+    return found.json()["courses"][0]["id"]
+
+
+def test_a_hostile_host_header_never_reaches_an_absolute_url(public_client):
+    course_id = _starting_soon(public_client)
+    for path, text in _absolute_outputs(public_client, course_id).items():
+        assert HOSTILE_HOST not in text, path
+        assert "forwarded.example" not in text, path
+    outputs = _absolute_outputs(public_client, course_id)
+    page = f"{PUBLIC}/cours/{course_id}"
+    assert f'"url":"{page}"' in outputs[f"/api/v1/courses/{course_id}"]
+    assert f"<loc>{page}</loc>" in outputs["/sitemap.xml"]
+    assert f"Sitemap: {PUBLIC}/sitemap.xml" in outputs["/robots.txt"]
+    assert f'<link rel="canonical" href="{page}">' in outputs[f"/cours/{course_id}"]
+    assert f'"url": "{page}"' in outputs[f"/cours/{course_id}"]  # JSON-LD
+    assert (
+        f'<link rel="self" href="{PUBLIC}/flux.atom?state=starting_soon"/>'
+        in outputs["/flux.atom?state=starting_soon"]
+    )
+    assert f"Fiche : {page}" in outputs[f"/cours/{course_id}.ics"].replace("\r\n ", "")
+    assert "@cours.example.fr" in outputs[f"/cours/{course_id}.ics"]
+
+
+def test_without_a_public_url_the_request_builds_them(client, catalogue):  # noqa: F811
+    course_id = catalogue.ids["oc-python"]
+    body = client.get(f"/api/v1/courses/{course_id}").json()
+    assert body["url"] == f"http://testserver/cours/{course_id}"
+
+
+def test_an_unknown_host_is_refused_when_hosts_are_configured(catalogue):  # noqa: F811
+    from fastapi.testclient import TestClient
+
+    from portal.app import create_app
+
+    app = create_app(catalogue.engine, clock=lambda: NOW, public_url=PUBLIC)
+    with TestClient(app, base_url=PUBLIC) as test_client:
+        assert test_client.get("/api/v1/stats").status_code == 200
+        for path in ("/api/v1/stats", "/", "/sitemap.xml", "/robots.txt"):
+            response = test_client.get(path, headers={"Host": HOSTILE_HOST})
+            assert response.status_code == 400
+            assert HOSTILE_HOST not in response.text
+    app = create_app(catalogue.engine, clock=lambda: NOW, hosts=["localhost"])
+    with TestClient(app, base_url="http://localhost") as test_client:
+        assert test_client.get("/api/v1/stats").status_code == 200
+        assert test_client.get("/api/v1/stats", headers={"Host": HOSTILE_HOST}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "cours.example.fr",
+        "ftp://cours.example.fr",
+        "https://",
+        "https://x.fr/?a=1",
+        "https://x.fr/\x00",
+    ],
+)
+def test_a_malformed_public_url_is_refused_at_start(catalogue, url):  # noqa: F811
+    from portal.app import create_app
+
+    with pytest.raises(ValueError, match="not an http"):
+        create_app(catalogue.engine, public_url=url)
+
+
+CONTROLS = "Cours\x01 de\x0b test\x1f\ufffe"
+
+
+@pytest.fixture
+def control_title(catalogue, client):  # noqa: F811
+    """A stored title holding control characters, as a catalogue written before the
+    pipeline stripped them would; restored afterwards."""
+    course_id = _starting_soon(client)
+    writer = make_engine(catalogue.url)
+    with writer.begin() as conn:
+        before = conn.execute(select(Course.title).where(Course.id == course_id)).scalar_one()
+        conn.execute(update(Course).where(Course.id == course_id).values(title=CONTROLS))
+        conn.execute(update(Listing).where(Listing.course_id == course_id).values(title=CONTROLS))
+    yield course_id
+    with writer.begin() as conn:
+        conn.execute(update(Course).where(Course.id == course_id).values(title=before))
+        conn.execute(update(Listing).where(Listing.course_id == course_id).values(title=before))
+    writer.dispose()
+
+
+def test_control_characters_in_a_stored_title_leave_every_output_well_formed(
+    client,  # noqa: F811
+    control_title,
+):
+    course_id = control_title
+    atom = client.get("/flux.atom")
+    assert atom.status_code == 200
+    titles = [t.text for t in ET.fromstring(atom.content).iter(f"{ATOM}title")]
+    assert "Cours de test" in titles
+    sitemap = client.get("/sitemap.xml")
+    ET.fromstring(sitemap.content)
+    calendar = Calendar.from_ical(client.get(f"/cours/{course_id}.ics").content)
+    assert str(calendar["x-wr-calname"]) == "Cours de test"
+    assert all("Cours de test" in str(e["summary"]) for e in calendar.walk("VEVENT"))
+    page = client.get(f"/cours/{course_id}").text
+    search = client.get("/", params={"state": "starting_soon", "sort": "start"}).text
+    for html in (page, search):
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", html)
+        assert "Cours de test" in html
+    json_ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    assert json.loads(json_ld.group(1))["name"] == "Cours de test"
+    assert client.get(f"/api/v1/courses/{course_id}").json()["title"] == CONTROLS  # JSON escapes
