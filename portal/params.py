@@ -31,6 +31,8 @@ MAX_ID = 2**63 - 1  # ids are 64-bit integers on every backend
 # text a visitor may send: no C0 control character but tab, line feed and carriage return
 PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 FIRST_DAY, LAST_DAY = SUPPORTED_DATE_RANGE
+# the one rule across parameters, which an OpenAPI document cannot state
+DATE_ORDER = "starts_before is earlier than starts_after"
 
 
 def _supported_day(day: date) -> date:
@@ -50,6 +52,17 @@ def text_query(max_length: int, description: str):
 
 Day = Annotated[date, AfterValidator(_supported_day)]
 DAY_RANGE = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
+# the same range for the OpenAPI document, whose date format has no bounds (a test checks
+# it agrees with SUPPORTED_DATE_RANGE)
+DAY_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def day_query(description: str):
+    return Query(
+        description=f"{description}, {DAY_RANGE}", json_schema_extra={"pattern": DAY_PATTERN}
+    )
+
+
 CourseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a course id")]
 
 
@@ -116,12 +129,10 @@ def search_params(
         State | None, Query(description="courses with a session in this state")
     ] = None,
     starts_after: Annotated[
-        Day | None,
-        Query(description=f"a session starts on or after this day (Paris), {DAY_RANGE}"),
+        Day | None, day_query("a session starts on or after this day (Paris)")
     ] = None,
     starts_before: Annotated[
-        Day | None,
-        Query(description=f"the same session starts on or before this day, {DAY_RANGE}"),
+        Day | None, day_query("the same session starts on or before this day")
     ] = None,
     level: Level | None = None,
     topic: Annotated[str | None, text_query(100, "a topic slug")] = None,
@@ -147,7 +158,7 @@ def search_params(
                 {
                     "type": "value_error",
                     "loc": ("query", "starts_before"),
-                    "msg": "starts_before is earlier than starts_after",
+                    "msg": DATE_ORDER,
                     "input": starts_before.isoformat(),
                 }
             ]
