@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -51,6 +52,11 @@ def _in_french(error: dict) -> str:
         return sentence.format(**error.get("ctx", {})) if sentence else error.get("msg")
     except (KeyError, IndexError):
         return error.get("msg")
+
+
+def _operations(document: dict):
+    for path in document.get("paths", {}).values():
+        yield from path.values()
 
 
 def _wants_json(request: Request) -> bool:
@@ -95,6 +101,25 @@ def create_app(
     app.add_middleware(DropEmptyParams)
     if allowed:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
+
+    def openapi() -> dict:
+        """FastAPI's document, saying what ``DropEmptyParams`` does: empty means absent."""
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            for operation in _operations(document):
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "query":
+                        parameter["allowEmptyValue"] = True
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.get(DOCS, include_in_schema=False)
     async def swagger_ui(request: Request):
