@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from storage.db import make_engine
 from storage.models import Course, Listing
+from tests.conftest import moisson
 from tests.portal_catalogue import NOW, catalogue, client  # noqa: F401 (fixtures)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -243,3 +244,22 @@ def test_control_characters_in_a_stored_title_leave_every_output_well_formed(
     json_ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     assert json.loads(json_ld.group(1))["name"] == "Cours de test"
     assert client.get(f"/api/v1/courses/{course_id}").json()["title"] == CONTROLS  # JSON escapes
+
+
+def test_serve_refuses_a_malformed_public_url(catalogue):  # noqa: F811
+    result = moisson("serve", "--db", catalogue.url, "--public-url", "cours.example.fr", timeout=60)
+    assert result.returncode == 2
+    assert "is not an http(s) base URL" in result.stderr
+
+
+def test_the_published_day_pattern_is_the_supported_range():
+    from datetime import timedelta
+
+    from portal.params import DAY_PATTERN
+    from storage.dates import SUPPORTED_DATE_RANGE
+
+    first, last = SUPPORTED_DATE_RANGE
+    assert re.match(DAY_PATTERN, first.isoformat())
+    assert re.match(DAY_PATTERN, last.isoformat())
+    assert not re.match(DAY_PATTERN, (first - timedelta(days=1)).isoformat())
+    assert not re.match(DAY_PATTERN, (last + timedelta(days=1)).isoformat())
