@@ -8,8 +8,16 @@ SQLite and on PostgreSQL (the catalogue fixture's two parameters).
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 
 import pytest
 from icalendar import Calendar
@@ -17,7 +25,7 @@ from sqlalchemy import select, update
 
 from storage.db import make_engine
 from storage.models import Course, Listing
-from tests.conftest import moisson
+from tests.conftest import ROOT, moisson
 from tests.portal_catalogue import NOW, catalogue, client  # noqa: F401 (fixtures)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -263,3 +271,57 @@ def test_the_published_day_pattern_is_the_supported_range():
     assert re.match(DAY_PATTERN, last.isoformat())
     assert not re.match(DAY_PATTERN, (first - timedelta(days=1)).isoformat())
     assert not re.match(DAY_PATTERN, (last + timedelta(days=1)).isoformat())
+
+
+def _get(url: str, headers: dict | None = None) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@contextmanager
+def _serving(db_url: str, *options: str, env: dict | None = None):
+    """A real ``moisson serve`` on a free loopback port; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "moisson.cli", "serve", "--db", db_url, "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--log-level", "warning", *options],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(f"{base}/robots.txt")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_honours_proxy_headers_only_from_configured_proxies(catalogue):  # noqa: F811
+    forwarded = {"X-Forwarded-Proto": "https"}
+    with _serving(catalogue.url) as base:
+        assert f"Sitemap: {base}/sitemap.xml" in _get(f"{base}/robots.txt", forwarded)[1]
+    with _serving(catalogue.url, "--forwarded-allow-ips", "127.0.0.1") as base:
+        robots = _get(f"{base}/robots.txt", forwarded)[1]
+        assert f"Sitemap: {base.replace('http:', 'https:')}/sitemap.xml" in robots
+
+
+def test_serve_takes_its_public_url_and_hosts_from_the_environment(catalogue):  # noqa: F811
+    env = {"MOISSON_PUBLIC_URL": PUBLIC, "MOISSON_TRUSTED_HOSTS": "127.0.0.1"}
+    with _serving(catalogue.url, env=env) as base:
+        assert f"Sitemap: {PUBLIC}/sitemap.xml" in _get(f"{base}/robots.txt")[1]
+        assert _get(f"{base}/robots.txt", {"Host": HOSTILE_HOST})[0] == 400
