@@ -9,6 +9,7 @@ document: text with control characters (PostgreSQL refuses a NUL byte), days out
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from portal.formatting import PARIS
@@ -35,6 +36,13 @@ FIRST_DAY, LAST_DAY = SUPPORTED_DATE_RANGE
 DATE_ORDER = "starts_before is earlier than starts_after"
 
 
+def _iso_day(value):
+    """Only ``YYYY-MM-DD``: pydantic alone would also read ``0.0`` as a Unix time."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("date_format", "Date should be YYYY-MM-DD")
+    return value
+
+
 def _supported_day(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise PydanticCustomError(
@@ -50,7 +58,7 @@ def text_query(max_length: int, description: str):
     return Query(max_length=max_length, pattern=PRINTABLE, description=description)
 
 
-Day = Annotated[date, AfterValidator(_supported_day)]
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_supported_day)]
 DAY_RANGE = f"from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
 # the same range for the OpenAPI document, whose date format has no bounds (a test checks
 # it agrees with SUPPORTED_DATE_RANGE)

@@ -325,3 +325,11 @@ def test_serve_takes_its_public_url_and_hosts_from_the_environment(catalogue):  
     with _serving(catalogue.url, env=env) as base:
         assert f"Sitemap: {PUBLIC}/sitemap.xml" in _get(f"{base}/robots.txt")[1]
         assert _get(f"{base}/robots.txt", {"Host": HOSTILE_HOST})[0] == 400
+
+
+@pytest.mark.parametrize("day", ["0.0", "1700000000", "2026-1-5", "2026-01-05T00:00:00"])
+def test_a_day_is_only_yyyy_mm_dd(client, day):  # noqa: F811
+    response = client.get("/api/v1/courses", params={"starts_after": day})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "date_format"
+    assert "une date AAAA-MM-JJ est attendue" in client.get("/", params={"starts_after": day}).text
