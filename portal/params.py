@@ -74,6 +74,9 @@ def day_query(description: str):
 CourseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a course id")]
 
 
+BLANKS = " \t\r\n"
+
+
 class DropEmptyParams:
     """ASGI middleware: ``?state=&q=python`` is read as ``?q=python``."""
 
@@ -83,7 +86,8 @@ class DropEmptyParams:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope.get("query_string"):
             pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            kept = [(k, v) for k, v in pairs if v.strip() != ""]
+            # blanks only: str.strip() would also take \x1c-\x1f, which are refused
+            kept = [(k, v) for k, v in pairs if v.strip(BLANKS) != ""]
             if len(kept) != len(pairs):
                 scope = dict(scope, query_string=urlencode(kept).encode("latin-1"))
         await self.app(scope, receive, send)

@@ -46,6 +46,8 @@ API_REFUSALS = [
         for value in ("\x00", "fun\x00mooc", "a\x01b")
     ],
     ("/api/v1/organisations", {"name": "\x00"}, "name"),
+    ("/api/v1/organisations", {"name": "\x1e"}, "name"),  # blank to str.strip()
+    ("/api/v1/courses", {"q": "\x1f"}, "q"),
 ]
 PAGE_REFUSALS = [
     *[("/", {"starts_after": d}) for d in OUT_OF_RANGE_DAYS],
