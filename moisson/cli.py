@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -506,6 +507,13 @@ def cmd_serve(args) -> int:
     except DatabaseUnavailable as exc:
         print(f"moisson serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    hosts = [h for h in (args.trusted_hosts or "").split(",") if h.strip()]
+    try:
+        app = create_app(engine, **clock, public_url=args.public_url, hosts=hosts)
+    except ValueError as exc:
+        print(f"moisson serve: {exc}", file=sys.stderr)
+        engine.dispose()
+        return EXIT_USAGE
     for warning in readonly_warnings(engine):
         print(f"moisson serve: warning: {warning}", file=sys.stderr, flush=True)
     sock = _listen(args.host, args.port)
@@ -517,8 +525,14 @@ def cmd_serve(args) -> int:
         f"Moisson portal on http://{args.host}:{port}/ (API: /api/v1, docs: /api/docs)",
         flush=True,
     )
-    app = create_app(engine, **clock)
-    config = uvicorn.Config(app, host=args.host, port=port, log_level=args.log_level)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=port,
+        log_level=args.log_level,
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
+    )
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
@@ -637,6 +651,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
         "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
+    serve.add_argument(
+        "--public-url",
+        default=os.environ.get("MOISSON_PUBLIC_URL"),
+        help="base of every absolute URL, e.g. https://cours.example.fr "
+        "(default: $MOISSON_PUBLIC_URL; without it, the request's Host header)",
+    )
+    serve.add_argument(
+        "--trusted-hosts",
+        default=os.environ.get("MOISSON_TRUSTED_HOSTS"),
+        help="comma-separated Host headers answered besides the public URL's host; "
+        "others get 400 (default: $MOISSON_TRUSTED_HOSTS)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("MOISSON_FORWARDED_ALLOW_IPS"),
+        help="comma-separated proxy addresses whose X-Forwarded-For/-Proto are honoured "
+        "(default: $MOISSON_FORWARDED_ALLOW_IPS; none)",
     )
     serve.set_defaults(func=cmd_serve)
     return parser

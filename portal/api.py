@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from portal.formatting import sanitise
-from portal.params import SearchParams, search_params
+from portal.params import CourseId, SearchParams, search_params, text_query
 from portal.schemas import (
     CourseDetail,
     CoursePage,
@@ -17,6 +17,7 @@ from portal.schemas import (
     TopicOut,
     ValidationProblem,
 )
+from portal.urls import absolute_url
 from storage.queries import list_organisations, list_platforms, list_topics, portal_stats
 from storage.search import course_detail, search_courses
 
@@ -25,7 +26,7 @@ INVALID = {422: {"model": ValidationProblem, "description": "an invalid paramete
 
 
 def _course_url(request: Request, course_id: int) -> str:
-    return str(request.url_for("course_page", course_id=course_id))
+    return absolute_url(request, "course_page", course_id=course_id)
 
 
 @router.get("/courses", response_model=CoursePage, responses=INVALID)
@@ -66,9 +67,9 @@ def courses(
 @router.get(
     "/courses/{course_id}",
     response_model=CourseDetail,
-    responses={404: {"description": "no such visible course"}},
+    responses={404: {"description": "no such visible course"}, **INVALID},
 )
-def course(request: Request, course_id: int):
+def course(request: Request, course_id: CourseId):
     """Every session on every platform, where to enrol, organisations, topics, provenance."""
     found = course_detail(request.app.state.engine, course_id, request.app.state.clock())
     if found is None:
@@ -91,9 +92,7 @@ def platforms(request: Request):
 @router.get("/organisations", response_model=OrganisationPage, responses=INVALID)
 def organisations(
     request: Request,
-    name: Annotated[
-        str | None, Query(max_length=200, description="part of the name, accents ignored")
-    ] = None,
+    name: Annotated[str | None, text_query(200, "part of the name, accents ignored")] = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ):

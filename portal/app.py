@@ -6,20 +6,23 @@ It reads a catalogue opened by ``storage.readonly.open_readonly``, so it cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from portal import api, pages
+from portal import api, formatting, pages
 from portal.params import DropEmptyParams
+from portal.urls import public_base_url, trusted_hosts
 from storage.cache import MinuteCache
 
 STATIC = Path(__file__).with_name("static")
@@ -33,12 +36,27 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _problem_message(errors) -> str:
+def _problem_message(errors, lead: str = "invalid parameter", separator: str = ":") -> str:
     parts = []
     for error in errors:
         where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
-        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return "invalid parameter — " + "; ".join(parts)
+        msg = error.get("msg")
+        parts.append(f"{where}{separator} {msg}" if where else str(msg))
+    return f"{lead} — " + "; ".join(parts)
+
+
+def _in_french(error: dict) -> str:
+    """A validation error's message for a visitor; pydantic's English when we have none."""
+    sentence = formatting.labels()["problem"].get(error.get("type"))
+    try:
+        return sentence.format(**error.get("ctx", {})) if sentence else error.get("msg")
+    except (KeyError, IndexError):
+        return error.get("msg")
+
+
+def _operations(document: dict):
+    for path in document.get("paths", {}).values():
+        yield from path.values()
 
 
 def _wants_json(request: Request) -> bool:
@@ -46,9 +64,19 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_app(
-    engine: Engine, clock: Callable[[], datetime] = _utc_now, cache_size: int = 512
+    engine: Engine,
+    clock: Callable[[], datetime] = _utc_now,
+    cache_size: int = 512,
+    public_url: str | None = None,
+    hosts: Sequence[str] = (),
 ) -> FastAPI:
-    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time."""
+    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time.
+
+    ``public_url`` (``https://cours.example.fr``) builds every absolute URL; with it or with
+    ``hosts``, a request for any other host is refused (400) before it reaches a route.
+    """
+    public_url = public_base_url(public_url)
+    allowed = trusted_hosts(public_url, hosts)
     app = FastAPI(
         title="Moisson",
         summary="Catalogue ouvert des cours en ligne en français",
@@ -63,6 +91,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.public_url = public_url
     app.state.clock = lambda: clock().astimezone(UTC)
     app.state.cache = MinuteCache(cache_size)
     app.include_router(api.router)
@@ -70,6 +99,27 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(f"{DOCS}/static", StaticFiles(packages=[SWAGGER_UI]), name="swagger-ui")
     app.add_middleware(DropEmptyParams)
+    if allowed:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
+
+    def openapi() -> dict:
+        """FastAPI's document, saying what ``DropEmptyParams`` does: empty means absent."""
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            for operation in _operations(document):
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "query":
+                        parameter["allowEmptyValue"] = True
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.get(DOCS, include_in_schema=False)
     async def swagger_ui(request: Request):
@@ -96,13 +146,21 @@ def create_app(
         for error in errors:  # a 10,000-character q is not echoed back whole
             if isinstance(error.get("input"), str) and len(error["input"]) > 100:
                 error["input"] = error["input"][:100] + "…"
-        message = _problem_message(errors)
         if _wants_json(request):
+            message = _problem_message(errors)
             return JSONResponse({"message": message, "detail": errors}, status_code=422)
+        french = [
+            {**e, "msg": _in_french(raw)} for e, raw in zip(errors, exc.errors(), strict=True)
+        ]
+        in_query = any(e.get("loc", ("query",))[0] == "query" for e in errors)
         return pages.templates.TemplateResponse(
             request,
             "error.html",
-            {"title": "Recherche invalide", "message": message, "errors": errors},
+            {
+                "title": "Recherche invalide" if in_query else "Adresse invalide",
+                "message": _problem_message(french, "Paramètre invalide", " :"),
+                "errors": french,
+            },
             status_code=422,
         )
 

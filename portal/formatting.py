@@ -2,13 +2,15 @@
 
 Course descriptions come from the platforms, so they are untrusted HTML: ``sanitise`` keeps
 an allow-list of harmless tags through nh3 (the Ammonia sanitiser) before anything renders
-them, in pages as in the API.
+them, in pages as in the API. Stored text may hold control characters that XML and HTML
+forbid: ``printable`` drops them from every page, feed, sitemap and calendar.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import nh3
 from babel.dates import format_date
+from markupsafe import Markup
 
 from pipelines.normalise.qualification import qualification_label
 
@@ -42,6 +45,9 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# what XML 1.0 cannot carry (C0 controls but tab, line feed and carriage return; U+FFFE and
+# U+FFFF), and HTML calls a parse error
+NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @cache
@@ -52,6 +58,15 @@ def labels() -> dict[str, dict[str, str]]:
 def label(kind: str, value) -> str:
     key = str(value).lower() if isinstance(value, bool) else str(value)
     return labels()[kind].get(key, key)
+
+
+def printable(value):
+    """Text without the characters XML forbids; markup stays markup, other values pass."""
+    if isinstance(value, Markup):
+        return Markup(NOT_PRINTABLE.sub("", value))
+    if isinstance(value, str):
+        return NOT_PRINTABLE.sub("", value)
+    return value
 
 
 def sanitise(description: str | None) -> str | None:

@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
 from icalendar import Calendar, Event
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal import formatting
-from portal.params import SearchParams, search_params
+from portal.params import MAX_ID, CourseId, SearchParams, search_params
+from portal.urls import absolute_url, site_host
 from storage.search import (
     CourseFilters,
     count_visible_courses,
@@ -25,7 +28,16 @@ from storage.search import (
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.finalize = formatting.printable  # every {{ value }} of every page and feed
+
+
+@pass_context
+def _url_for(context, name: str, /, **path_params) -> str:
+    return absolute_url(context["request"], name, **path_params)
+
+
 templates.env.globals.update(
+    url_for=_url_for,
     label=formatting.label,
     labels=formatting.labels,
     french_date=formatting.french_date,
@@ -38,6 +50,7 @@ templates.env.globals.update(
     beside=formatting.beside,
 )
 SITEMAP_SIZE = 50_000
+MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
 FEED_SIZE = 50
 NEW_FOR = timedelta(days=30)
 
@@ -81,7 +94,7 @@ def _course_json_ld(request: Request, course: dict) -> dict:
         "@context": "https://schema.org",
         "@type": "Course",
         "name": course["title"],
-        "url": str(request.url_for("course_page", course_id=course["id"])),
+        "url": absolute_url(request, "course_page", course_id=course["id"]),
         "description": formatting.plain_text(course["description"])[:5000] or None,
         "inLanguage": course["language"],
         "provider": [
@@ -111,47 +124,49 @@ def _course_json_ld(request: Request, course: dict) -> dict:
             "worstRating": 0,
             "ratingCount": course["rating"]["count"],
         }
-    return _drop_none(data)
+    return _clean(data)
 
 
-def _drop_none(value):
+def _clean(value):
+    """Without empty values, and printable as the page around it."""
     if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+        return {k: _clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
+        return [_clean(v) for v in value]
+    return formatting.printable(value)
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")
-def course_calendar(request: Request, course_id: int):
+def course_calendar(request: Request, course_id: CourseId):
     """The course's dated sessions, to add to a calendar (an alert without an account)."""
     now = request.app.state.clock()
     course = course_detail(request.app.state.engine, course_id, now)
     if course is None:
         raise HTTPException(status_code=404, detail=f"Aucun cours n° {course_id}")
-    page = str(request.url_for("course_page", course_id=course_id))
+    page = absolute_url(request, "course_page", course_id=course_id)
+    text = formatting.printable
     calendar = Calendar()
     calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", course["title"])
-    host = request.url.hostname or "moisson"
+    calendar.add("x-wr-calname", text(course["title"]))
+    host = site_host(request)
     for session in course["sessions"]:
         if session["start"] is None:
             continue
         event = Event()
         event.add("uid", f"session-{session['id']}@{host}")
         event.add("dtstamp", now)
-        event.add("summary", f"{course['title']} ({session['platform_label']})")
+        event.add("summary", text(f"{course['title']} ({session['platform_label']})"))
         event.add("dtstart", session["start"])
         if session["end"]:
             event.add("dtend", session["end"])
-        lines = [f"Inscription : {session['url']}", f"Fiche : {page}"]
+        lines = [f"Inscription : {text(session['url'])}", f"Fiche : {page}"]
         if session["enrolment_end"]:
             lines.insert(
                 0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
             )
         event.add("description", "\n".join(lines))
-        event.add("url", session["url"])
+        event.add("url", text(session["url"]))
         calendar.add_component(event)
     return Response(
         calendar.to_ical(),
@@ -161,7 +176,7 @@ def course_calendar(request: Request, course_id: int):
 
 
 @router.get("/cours/{course_id}", response_class=HTMLResponse, name="course_page")
-def course_page(request: Request, course_id: int):
+def course_page(request: Request, course_id: CourseId):
     now = request.app.state.clock()
     course = course_detail(request.app.state.engine, course_id, now)
     if course is None:
@@ -212,7 +227,8 @@ def feed(request: Request, params: Annotated[SearchParams, Depends(search_params
             "entries": entries,
             "updated": updated,
             "params": params,
-            "self_url": str(request.url),
+            "self_url": absolute_url(request, "feed")
+            + (f"?{request.url.query}" if request.url.query else ""),
         },
         media_type="application/atom+xml; charset=utf-8",
     )
@@ -235,7 +251,7 @@ def sitemap(request: Request):
 
 
 @router.get("/sitemap-{part}.xml", name="sitemap_part")
-def sitemap_part(request: Request, part: int):
+def sitemap_part(request: Request, part: Annotated[int, PathParam(le=MAX_SITEMAP_PART)]):
     return _sitemap_part(request, part)
 
 
@@ -254,4 +270,4 @@ def _sitemap_part(request: Request, part: int):
 
 @router.get("/robots.txt", response_class=PlainTextResponse)
 def robots(request: Request):
-    return f"User-agent: *\nAllow: /\nSitemap: {request.url_for('sitemap')}\n"
+    return f"User-agent: *\nAllow: /\nSitemap: {absolute_url(request, 'sitemap')}\n"

@@ -81,7 +81,7 @@ def test_a_bad_session_date_is_quarantined_and_the_batch_stored(db_url, recordin
     assert len(stored) == 25 and bad not in stored
     [row] = quarantined
     assert (row.external_id, row.crawl_run_id) == (bad, run_id)
-    assert "start 0001-01-01T00:00:00+00:00 outside the supported range 1970-2199" in row.reason
+    assert "start 0001-01-01T00:00:00+00:00 outside the supported range 1900-2999" in row.reason
     assert row.record["sessions"][0]["start"].startswith("0001-01-01")
 
     listed = moisson("quarantine", "--db", db_url)

@@ -1,0 +1,52 @@
+"""The portal's absolute URLs: API ``url`` fields, sitemap, robots.txt, canonical links,
+JSON-LD, Atom feeds and iCalendar files.
+
+Behind a proxy the request's Host header is whatever the client sent, so a configured public
+base URL (``MOISSON_PUBLIC_URL``) builds every absolute URL when there is one, and the
+request only without it (development). ``absolute_url`` is the one place they are built.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+
+def public_base_url(value: str | None) -> str | None:
+    """The configured public base URL, checked: ``https://cours.example.fr`` or with a path."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(ord(c) < 0x21 for c in value)
+    ):
+        raise ValueError(
+            f"public URL {value!r} is not an http(s) base URL like https://cours.example.fr"
+        )
+    return value.rstrip("/")
+
+
+def trusted_hosts(public_url: str | None, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The Host headers the portal answers: the public URL's host and those configured."""
+    hosts = [urlsplit(public_url).hostname] if public_url else []
+    return hosts + [h.strip() for h in extra if h.strip() and h.strip() not in hosts]
+
+
+def absolute_url(request: Request, name: str, **path_params) -> str:
+    """The absolute URL of the route ``name``: on the public base URL when one is set."""
+    path = request.app.url_path_for(name, **path_params)
+    base = request.app.state.public_url
+    if base:
+        return base + str(path)
+    return str(path.make_absolute_url(request.base_url))
+
+
+def site_host(request: Request) -> str:
+    """The portal's host name, for identifiers such as iCalendar UIDs."""
+    base = request.app.state.public_url
+    return (urlsplit(base).hostname if base else request.url.hostname) or "moisson"
