@@ -1,7 +1,7 @@
 """The portal under load: N clients for a bounded time against a real ``moisson serve``.
 
     .venv/bin/python -m benchmarks.load [--db URL] [--clients 20] [--seconds 20]
-        [--crawl both|off|on]
+        [--crawl both|off|on] [--workers 1]
 
 Builds the demo catalogue (``moisson demo``) in ``--db`` when it holds none (default: a
 fresh SQLite file under var/bench/), starts ``moisson serve`` on a free loopback port and
@@ -305,18 +305,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--crawl", choices=["both", "off", "on"], default="both")
+    parser.add_argument("--workers", type=int, default=1, help="moisson serve --workers")
     args = parser.parse_args(argv)
     url = args.db or f"sqlite:///{ROOT / 'var' / 'bench' / 'load' / 'catalogue.sqlite3'}"
     build_demo(url)
     base50, base95 = select_one_ms(url)
     failures = 0
-    with Server(url) as server:
+    with Server(url, "--workers", str(args.workers)) as server:
         paths = visitor_paths(server.base)
         drive(server.base, paths, args.clients, 2.0)  # warm: caches, pools, page cache
         floor = drive(server.base, ["/robots.txt"], args.clients, args.seconds / 2)
         print(
             f"\nthe demo catalogue, {url.split(':', 1)[0]}, {args.clients} clients, "
-            f"{args.seconds:.0f} s per row, {os.cpu_count()} cores, "
+            f"{args.seconds:.0f} s per row, {args.workers} server process(es), "
+            f"{os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.1f} before"
         )
         print(f"baseline: SELECT 1 round trip p50 {base50:.3f} ms, p95 {base95:.3f} ms")

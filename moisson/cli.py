@@ -487,32 +487,59 @@ def _listen(host: str, port: int):
         return None
 
 
+SERVE_SPEC = "MOISSON_SERVE_SPEC"  # how `serve --workers N` hands its options to each worker
+
+
+def _portal(spec: dict):
+    """The engine and the portal app ``serve`` runs for ``spec`` (its options); ValueError or
+    DatabaseUnavailable saying why it cannot."""
+    from portal.app import create_app
+    from storage.readonly import open_readonly
+
+    clock = {"clock": _serve_clock(spec["now"])} if spec.get("now") else {}
+    engine = open_readonly(spec.get("db"))
+    try:
+        app = create_app(
+            engine, **clock, public_url=spec.get("public_url"), hosts=spec.get("hosts", [])
+        )
+    except ValueError:
+        engine.dispose()
+        raise
+    return engine, app
+
+
+def portal_from_environment():
+    """The app of one ``serve --workers`` process (uvicorn imports it there), from the options
+    the parent checked and put in ``$MOISSON_SERVE_SPEC``."""
+    return _portal(json.loads(os.environ[SERVE_SPEC]))[1]
+
+
 def cmd_serve(args) -> int:
     """The portal and its API, reading the catalogue without the right to write."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from portal.app import create_app
     from storage.db import DatabaseUnavailable
-    from storage.readonly import open_readonly, readonly_warnings
+    from storage.readonly import readonly_warnings
 
-    clock = {}
-    if args.now:
-        try:
-            clock = {"clock": _serve_clock(args.now)}
-        except ValueError as exc:
-            print(f"moisson serve: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    try:
-        engine = open_readonly(args.db)
-    except DatabaseUnavailable as exc:
-        print(f"moisson serve: {exc}", file=sys.stderr)
+    workers = str(args.workers).strip()
+    if not workers.isdigit() or int(workers) < 1:
+        print(
+            f"moisson serve: --workers {args.workers!r} is not a number of processes (1, 2…)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
-    hosts = [h for h in (args.trusted_hosts or "").split(",") if h.strip()]
+    workers = int(workers)
+    spec = {
+        "db": args.db,
+        "now": args.now,
+        "public_url": args.public_url,
+        "hosts": [h for h in (args.trusted_hosts or "").split(",") if h.strip()],
+    }
     try:
-        app = create_app(engine, **clock, public_url=args.public_url, hosts=hosts)
-    except ValueError as exc:
+        engine, app = _portal(spec)
+    except (ValueError, DatabaseUnavailable) as exc:
         print(f"moisson serve: {exc}", file=sys.stderr)
-        engine.dispose()
         return EXIT_USAGE
     for warning in readonly_warnings(engine):
         print(f"moisson serve: warning: {warning}", file=sys.stderr, flush=True)
@@ -525,15 +552,24 @@ def cmd_serve(args) -> int:
         f"Moisson portal on http://{args.host}:{port}/ (API: /api/v1, docs: /api/docs)",
         flush=True,
     )
+    options = {
+        "host": args.host,
+        "port": port,
+        "log_level": args.log_level,
+        "proxy_headers": bool(args.forwarded_allow_ips),
+        "forwarded_allow_ips": args.forwarded_allow_ips or None,
+    }
+    if workers == 1:
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[sock])
+        return EXIT_OK
+    # Several processes accept on the one socket, each with its own engine (a pool is not
+    # shared across processes): uvicorn's own supervisor starts, watches and stops them.
+    engine.dispose()
+    os.environ[SERVE_SPEC] = json.dumps(spec)
     config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=port,
-        log_level=args.log_level,
-        proxy_headers=bool(args.forwarded_allow_ips),
-        forwarded_allow_ips=args.forwarded_allow_ips or None,
+        "moisson.cli:portal_from_environment", factory=True, workers=workers, **options
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    Multiprocess(config, sockets=[sock]).run()
     return EXIT_OK
 
 
@@ -649,6 +685,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        default=os.environ.get("MOISSON_SERVE_WORKERS", "1"),
+        help="server processes sharing the port, one per core is a good start "
+        "(default: $MOISSON_SERVE_WORKERS, else 1)",
+    )
     serve.add_argument(
         "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
     )

@@ -8,6 +8,7 @@ demo catalogue (every recording replayed), and talks HTTP to it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -129,6 +130,38 @@ def test_serve_on_a_busy_port_exits_4_with_a_message(demo_sqlite):
     assert result.returncode == 4, (result.returncode, result.stderr)
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_several_worker_processes_share_the_port_and_the_options(demo_sqlite):
+    url = f"sqlite:///{demo_sqlite}"
+    with Server(url, "--workers", "2", "--now", REFERENCE_TIME, "--log-level", "info") as server:
+        result = drive(server.base, visitor_paths(server.base), CLIENTS, SECONDS)
+        status, body = get(server.base, "/api/v1/stats")
+        alive = server.alive()
+        pids = {int(p) for p in re.findall(r"Started server process \[(\d+)\]", server.stderr())}
+    assert alive and result.errors == [], sorted(set(result.errors))[:10]
+    # each worker got the parent's checked options: the frozen clock here
+    assert status == 200 and b'"now":"2026-11-15T11:00:00Z"' in body, body[:200]
+    assert len(pids) == 2, pids
+    for pid in pids:  # stopping the server stops its workers
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "abc"])
+def test_serve_refuses_a_bad_number_of_workers(demo_sqlite, workers):
+    result = moisson(
+        "serve",
+        "--db",
+        f"sqlite:///{demo_sqlite}",
+        "--port",
+        "0",
+        "--workers",
+        workers,
+        timeout=60,
+    )
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "--workers" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 def _as_a_reader_who_cannot_write() -> tuple[list[str], str]:
