@@ -10,7 +10,19 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
-class SessionRecord(BaseModel):
+class Workload(BaseModel):
+    """Duration and effort ranges, as the duration normaliser reads them: a course's, or what
+    one session alone states."""
+
+    duration_weeks_min: float | None = Field(default=None, ge=0)
+    duration_weeks_max: float | None = Field(default=None, ge=0)
+    duration_hours_min: float | None = Field(default=None, ge=0)
+    duration_hours_max: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_min: float | None = Field(default=None, ge=0)
+    effort_hours_per_week_max: float | None = Field(default=None, ge=0)
+
+
+class SessionRecord(Workload):
     model_config = ConfigDict(extra="forbid")
 
     key: str
@@ -28,12 +40,6 @@ class SessionRecord(BaseModel):
     # what this session alone states (schema.org CourseInstance.courseWorkload…)
     duration_text: str | None = None
     effort_text: str | None = None
-    duration_weeks_min: float | None = Field(default=None, ge=0)
-    duration_weeks_max: float | None = Field(default=None, ge=0)
-    duration_hours_min: float | None = Field(default=None, ge=0)
-    duration_hours_max: float | None = Field(default=None, ge=0)
-    effort_hours_per_week_min: float | None = Field(default=None, ge=0)
-    effort_hours_per_week_max: float | None = Field(default=None, ge=0)
 
 
 class OrganisationIdentity(BaseModel):
@@ -46,7 +52,7 @@ class OrganisationIdentity(BaseModel):
     siret: str | None = Field(default=None, pattern=r"^\d{14}$")
 
 
-class CourseRecord(BaseModel):
+class CourseRecord(Workload):
     """What one listing says once normalised; ``content_hash`` identifies its content."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,12 +83,6 @@ class CourseRecord(BaseModel):
     # qualification levels (pipelines/data/qualification_levels.json ids): not a difficulty
     qualification_entry: str | None = None
     qualification_exit: str | None = None
-    duration_weeks_min: float | None = Field(default=None, ge=0)
-    duration_weeks_max: float | None = Field(default=None, ge=0)
-    duration_hours_min: float | None = Field(default=None, ge=0)
-    duration_hours_max: float | None = Field(default=None, ge=0)
-    effort_hours_per_week_min: float | None = Field(default=None, ge=0)
-    effort_hours_per_week_max: float | None = Field(default=None, ge=0)
     free: bool | None = None
     price_amount: float | None = Field(default=None, ge=0)
     currency: str | None = None

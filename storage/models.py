@@ -141,7 +141,18 @@ class Topic(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id"))
 
 
-class Course(Base):
+class Workload:
+    """Duration and effort ranges (pipelines.records.Workload): a course's, or a session's own."""
+
+    duration_weeks_min: Mapped[float | None] = mapped_column(Float)
+    duration_weeks_max: Mapped[float | None] = mapped_column(Float)
+    duration_hours_min: Mapped[float | None] = mapped_column(Float)
+    duration_hours_max: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
+    effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
+
+
+class Course(Workload, Base):
     """The deduplicated course the portal shows; gathers listings of every platform."""
 
     __tablename__ = "course"
@@ -165,12 +176,6 @@ class Course(Base):
     # qualification level (pipelines/data/qualification_levels.json): required, reached
     qualification_entry: Mapped[str | None] = mapped_column(String(20))
     qualification_exit: Mapped[str | None] = mapped_column(String(20))
-    duration_weeks_min: Mapped[float | None] = mapped_column(Float)
-    duration_weeks_max: Mapped[float | None] = mapped_column(Float)
-    duration_hours_min: Mapped[float | None] = mapped_column(Float)
-    duration_hours_max: Mapped[float | None] = mapped_column(Float)
-    effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
-    effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
     free: Mapped[bool | None] = mapped_column(Boolean)
     price_amount: Mapped[float | None] = mapped_column(Float)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -251,7 +256,7 @@ class Listing(Base):
     )
 
 
-class Session(Base):
+class Session(Workload, Base):
     """One run of a listing."""
 
     __tablename__ = "session"
@@ -287,12 +292,6 @@ class Session(Base):
     # what this session alone states, as written and normalised
     duration_text: Mapped[str | None] = mapped_column(Text)
     effort_text: Mapped[str | None] = mapped_column(Text)
-    duration_weeks_min: Mapped[float | None] = mapped_column(Float)
-    duration_weeks_max: Mapped[float | None] = mapped_column(Float)
-    duration_hours_min: Mapped[float | None] = mapped_column(Float)
-    duration_hours_max: Mapped[float | None] = mapped_column(Float)
-    effort_hours_per_week_min: Mapped[float | None] = mapped_column(Float)
-    effort_hours_per_week_max: Mapped[float | None] = mapped_column(Float)
 
     listing: Mapped[Listing] = relationship(back_populates="sessions")
 
