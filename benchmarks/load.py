@@ -93,6 +93,14 @@ class Server:
             self.stop()
             raise RuntimeError(f"moisson serve did not start: {line!r} {self.stderr()}")
         self.base = line.split()[3].rstrip("/")  # "Moisson portal on http://host:port/ …"
+        # the rest of stdout (uvicorn's access log at --log-level info) is read and dropped,
+        # or the pipe fills and the server blocks on its next log line
+        self._drain = threading.Thread(target=self._discard_stdout, daemon=True)
+        self._drain.start()
+
+    def _discard_stdout(self) -> None:
+        for _ in self.process.stdout:
+            pass
 
     def _first_line(self, timeout: float) -> str:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -112,6 +120,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if getattr(self, "_drain", None) is not None:
+            self._drain.join(timeout=10)  # the server is gone: its stdout ends
         self.process.stdout.close()
         return self.process.returncode
 
