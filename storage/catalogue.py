@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storage import ratings, readindex
+from storage.bulk import chunks, dialect_insert
 from storage.dates import unsupported_session_date
 from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
 from storage.matching import canonical_name, organisation_key
@@ -39,7 +40,6 @@ from storage.models import (
 )
 from storage.topics import link_topics
 
-CHUNK = 500
 # The database's own failures (unreachable, locked, gone): no record is to blame for them.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 REASON_LENGTH = 1000
@@ -63,24 +63,6 @@ COURSE_FIELDS = (
 )
 # combined across listings by storage.ratings
 RATING_FIELDS = ("rating", "rating_count", "enrolments")
-
-
-def dialect_insert(connection: Connection, table):
-    """``INSERT`` with the dialect's ``ON CONFLICT`` support."""
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    if connection.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
-    raise NotImplementedError(f"no upsert for {connection.dialect.name}")
-
-
-def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _json_default(value: Any):
@@ -300,7 +282,7 @@ class CatalogueWriter:
         records = [record for record, _raw in entries]
         with self.engine.begin() as conn:
             existing = {}
-            for chunk in _chunks([r.external_id for r in records]):
+            for chunk in chunks([r.external_id for r in records]):
                 rows = conn.execute(
                     select(
                         Listing.id,
@@ -326,7 +308,7 @@ class CatalogueWriter:
 
             # a hidden listing seen again makes its course visible (again): recompute it
             reappeared = set()
-            for chunk in _chunks(unchanged_ids):
+            for chunk in chunks(unchanged_ids):
                 reappeared.update(
                     conn.execute(
                         select(Listing.course_id).where(
@@ -334,7 +316,7 @@ class CatalogueWriter:
                         )
                     ).scalars()
                 )
-            for chunk in _chunks(unchanged_ids):
+            for chunk in chunks(unchanged_ids):
                 conn.execute(
                     update(Listing)
                     .where(Listing.id.in_(chunk))
@@ -350,7 +332,7 @@ class CatalogueWriter:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
             if reappeared - {None}:
                 self.refresh_courses(conn, reappeared - {None}, seen_at)
-            for chunk in _chunks([r.external_id for r in records]):
+            for chunk in chunks([r.external_id for r in records]):
                 conn.execute(
                     delete(QuarantinedRecord).where(
                         QuarantinedRecord.platform_id == platform_id,
@@ -431,7 +413,7 @@ class CatalogueWriter:
                 sessions.append({"listing_id": listing_id, **session.model_dump()})
         conn.execute(insert(ListingChange), changes)
         rewritten = [row.id for _rec, _h, row in to_write if row is not None]
-        for chunk in _chunks(rewritten):
+        for chunk in chunks(rewritten):
             conn.execute(delete(Session).where(Session.listing_id.in_(chunk)))
         if sessions:
             conn.execute(insert(Session), sessions)
@@ -483,7 +465,7 @@ class CatalogueWriter:
         """Recompute courses from their listings (visible ones first); drop empty ones."""
         records: dict[int, list[dict]] = defaultdict(list)
         visible: dict[int, list[dict]] = defaultdict(list)
-        for chunk in _chunks(sorted(course_ids)):
+        for chunk in chunks(sorted(course_ids)):
             rows = conn.execute(
                 select(Listing.course_id, Listing.record, Listing.hidden)
                 .where(Listing.course_id.in_(chunk))
@@ -497,7 +479,7 @@ class CatalogueWriter:
         empty = sorted(course_ids - set(records))
         if empty:
             readindex.refresh(conn, empty)  # the counts lose what these courses had
-        for chunk in _chunks(empty):
+        for chunk in chunks(empty):
             conn.execute(delete(Course).where(Course.id.in_(chunk)))
         if not records:
             return
@@ -544,7 +526,7 @@ class CatalogueWriter:
             conn.execute(
                 stmt, [{"name": name, "normalised_name": key} for key, name in by_key.items()]
             )
-            for chunk in _chunks(list(by_key)):
+            for chunk in chunks(list(by_key)):
                 rows = conn.execute(
                     select(Organisation.id, Organisation.normalised_name).where(
                         Organisation.normalised_name.in_(chunk)
@@ -562,7 +544,7 @@ class CatalogueWriter:
                 known,
                 execution_options={"synchronize_session": False},
             )
-        for chunk in _chunks(sorted(names_by_course)):
+        for chunk in chunks(sorted(names_by_course)):
             conn.execute(
                 delete(course_organisation).where(course_organisation.c.course_id.in_(chunk))
             )

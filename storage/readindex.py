@@ -44,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.engine import Connection
 
+from storage.bulk import chunks, dialect_insert
 from storage.models import (
     Course,
     CourseFacet,
@@ -137,11 +138,6 @@ def course_spans(sessions: Sequence[dict]) -> list[tuple[str, datetime, datetime
 
 
 # -- refreshing -----------------------------------------------------------------------------
-
-
-def _chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _topic_ancestry(conn: Connection) -> dict[int, list[str]]:
@@ -261,8 +257,6 @@ def value_ids(conn: Connection, wanted: set[tuple[str, str]] | None = None) -> d
     }
     missing = sorted((wanted or set()) - set(known))
     if missing:
-        from storage.catalogue import dialect_insert
-
         stmt = dialect_insert(conn, FacetValue).on_conflict_do_nothing(
             index_elements=[FacetValue.facet, FacetValue.value]
         )
@@ -362,8 +356,6 @@ def _add(
 ) -> None:
     """Add ``changes`` to ``model.column``, inserting missing rows with the ``fixed``
     values (sorted: concurrent writers lock the same rows in the same order)."""
-    from storage.catalogue import dialect_insert
-
     rows = [
         {
             **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
@@ -414,7 +406,7 @@ def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
         return
     mark = _mark(conn, lock=True)
     changes = _Changes()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         changes.update(_refresh_chunk(conn, chunk, mark))
     _apply(conn, changes, mark)
 
@@ -518,7 +510,7 @@ def rebuild(conn: Connection, at: datetime | None = None) -> int:
         conn.execute(delete(model))
     ids = list(conn.execute(select(Course.id).order_by(Course.id)).scalars())
     changes = _Changes()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, CHUNK):
         changes.update(_refresh_chunk(conn, chunk, None))
     _apply(conn, changes, None)
     move_state_counts(conn, at or datetime.now(UTC))

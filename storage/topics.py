@@ -11,16 +11,15 @@ from __future__ import annotations
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from storage.bulk import chunks, dialect_insert
 from storage.models import Topic, course_topic
 
-CHUNK = 500
 MAX_TOPICS = 3
 
 
 def sync_taxonomy(conn: Connection) -> dict[str, int]:
     """Upsert every topic (label and parent included); slug → id."""
     from pipelines.normalise.topics import taxonomy
-    from storage.catalogue import dialect_insert
 
     entries = list(taxonomy().values())
     stmt = dialect_insert(conn, Topic)
@@ -53,8 +52,7 @@ def link_topics(conn: Connection, records_by_course: dict[int, list[dict]]) -> N
         return
     ids = sync_taxonomy(conn)
     course_ids = sorted(records_by_course)
-    for start in range(0, len(course_ids), CHUNK):
-        chunk = course_ids[start : start + CHUNK]
+    for chunk in chunks(course_ids):
         conn.execute(delete(course_topic).where(course_topic.c.course_id.in_(chunk)))
     links = [
         {"course_id": course_id, "topic_id": ids[slug]}
