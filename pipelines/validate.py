@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from pipelines.common import Pipeline, drop
 from pipelines.rating import rating_fields
-from pipelines.records import CourseRecord
+from records import CourseRecord
 
 
 class ValidatePipeline(Pipeline):

@@ -142,7 +142,7 @@ class Topic(Base):
 
 
 class Workload:
-    """Duration and effort ranges (pipelines.records.Workload): a course's, or a session's own."""
+    """Duration and effort ranges (records.Workload): a course's, or a session's own."""
 
     duration_weeks_min: Mapped[float | None] = mapped_column(Float)
     duration_weeks_max: Mapped[float | None] = mapped_column(Float)

@@ -1,6 +1,6 @@
 """Moisson's topic taxonomy in the ``topic`` table, and each course's topics.
 
-The taxonomy is a data file (``pipelines/data/topics.json``); every write batch upserts
+The taxonomy is a data file (``records/data/topics.json``); every write batch upserts
 it (about thirty rows, one statement) so a renamed label or a new topic reaches the
 catalogue with the next crawl, without a migration. A course's links are replaced by the
 topics of its listings' records, the first-seen listing's first, at most three.
@@ -11,16 +11,13 @@ from __future__ import annotations
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from records.topics import MAX_TOPICS, taxonomy
 from storage.bulk import chunks, dialect_insert
 from storage.models import Topic, course_topic
-
-MAX_TOPICS = 3
 
 
 def sync_taxonomy(conn: Connection) -> dict[str, int]:
     """Upsert every topic (label and parent included); slug → id."""
-    from pipelines.normalise.topics import taxonomy
-
     entries = list(taxonomy().values())
     stmt = dialect_insert(conn, Topic)
     stmt = stmt.on_conflict_do_update(

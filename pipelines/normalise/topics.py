@@ -1,6 +1,7 @@
 """One to three topics of Moisson's French taxonomy for each course.
 
-A course's own categories come first, through each platform's mapping
+The taxonomy is ``records/data/topics.json`` (records.topics). A course's own categories
+come first, through each platform's mapping
 (``pipelines/data/topic_categories.json``); a course without mapped categories is read
 by keyword rules on its title and description (``topic_rules.json``). A topic's parent is
 listed before it (``["informatique", "data-ia"]``) so a filter on the parent finds the
@@ -14,8 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipelines.normalise.text import fold, load_data, strip_tags
-
-MAX_TOPICS = 3
+from records.topics import MAX_TOPICS, taxonomy
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,6 @@ class Topics:
         if self.unparsed:
             out["unparsed"] = self.unparsed
         return out
-
-
-@lru_cache(maxsize=1)
-def taxonomy() -> dict[str, dict]:
-    """Slug → {slug, label, parent}, parents before children."""
-    return {entry["slug"]: entry for entry in load_data("topics.json")["topics"]}
 
 
 def vocabulary() -> frozenset[str]:
