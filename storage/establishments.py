@@ -19,6 +19,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from storage.matching import organisation_key_plain
+
 OUTPUT = Path(__file__).with_name("data") / "establishments_fr.csv"
 COLUMNS = ("identifiant_interne", "name", "alias")
 NAME_COLUMNS = ("nom_court", "sigle", "English name", "uo_lib_officiel")
@@ -56,8 +58,6 @@ def establishment_names(row: dict[str, str]) -> list[str]:
 
 def build(source: Path, output: Path = OUTPUT) -> int:
     """Write the alias rows; returns how many were written."""
-    from storage.matching import organisation_key_plain
-
     with source.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     if not rows or "Libellé" not in rows[0]:

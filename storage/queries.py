@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from storage.matching import organisation_key_plain
 from storage.models import (
     Course,
     CrawlRun,
@@ -16,6 +17,8 @@ from storage.models import (
     Session,
     Topic,
 )
+from storage.readindex import kept_facet_counts
+from storage.search import STATES, CourseFilters, count_courses
 
 
 def catalogue_stats(engine: Engine) -> dict:
@@ -140,8 +143,6 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 
 
 def _kept_counts(conn, facet: str) -> dict[str, int]:
-    from storage.readindex import kept_facet_counts
-
     return kept_facet_counts(conn, [facet])[facet]
 
 
@@ -202,8 +203,6 @@ def list_organisations(
     engine: Engine, name: str | None = None, page: int = 1, per_page: int = 50
 ) -> tuple[int, list[dict]]:
     """Organisations with visible courses, most courses first; ``name`` is a substring."""
-    from storage.matching import organisation_key_plain
-
     stmt = select(Organisation.id, Organisation.name)
     if name is not None:
         key = organisation_key_plain(name)  # as organisation.normalised_name is written
@@ -223,8 +222,6 @@ def list_organisations(
 
 def portal_stats(engine: Engine, now, cache=None) -> dict:
     """The catalogue at a glance, states computed at ``now`` (counts memoised in ``cache``)."""
-    from storage.search import STATES, CourseFilters, count_courses
-
     with engine.connect() as conn:
         by_platform = dict(
             conn.execute(  # visible listings (ix_listing_platform_id_hidden)
