@@ -16,17 +16,15 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
+from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.misc import load_object
 
 from crawlers.items import RawCourse
+from crawlers.settings import project_settings
 
 
 def offline_crawler(spider_name: str, **settings_overrides) -> Crawler:
     """A configured crawler with its spider instantiated, never started."""
-    from scrapy.spiderloader import SpiderLoader
-
-    from moisson.crawl import project_settings
-
     # No reactor: nothing is downloaded, callbacks and pipelines run synchronously.
     settings = project_settings(TWISTED_REACTOR_ENABLED=False, **settings_overrides)
     spidercls = SpiderLoader.from_settings(settings).load(spider_name)

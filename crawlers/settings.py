@@ -1,4 +1,4 @@
-"""Scrapy settings shared by every Moisson spider.
+"""Scrapy settings shared by every Moisson spider, and ``project_settings()`` to load them.
 
 Pipelines are ordered with gaps so a new step slots in without renumbering; each one is
 described in docs/PIPELINES.md.
@@ -6,7 +6,21 @@ described in docs/PIPELINES.md.
 
 import os
 
+from scrapy.utils.project import get_project_settings
+
 from crawlers.extensions.coverage import key_field_coverage
+
+
+def project_settings(**overrides):
+    """This module's settings as Scrapy loads them, with ``overrides`` (None ones skipped)
+    at command-line priority."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    settings = get_project_settings()
+    for name, value in overrides.items():
+        if value is not None:
+            settings.set(name, value, priority="cmdline")
+    return settings
+
 
 BOT_NAME = "moisson"
 SPIDER_MODULES = ["crawlers.spiders"]

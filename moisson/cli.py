@@ -61,7 +61,7 @@ def _settings_from(assignments: list[str]) -> dict[str, str]:
     """``--set NAME=VALUE`` pairs, each checked against the type of the setting's default."""
     from scrapy.settings import BaseSettings, Settings
 
-    from moisson.crawl import project_settings
+    from crawlers.settings import project_settings
 
     # Scrapy's own readers, as the crawl will read the value; bool before int (a subclass)
     readers = (
@@ -124,7 +124,8 @@ _seconds = _in_range(float, 0, float("inf"), "a positive number of seconds")
 def _crawl(args, names: list[str] | None, replay: bool) -> int:
     """Crawl ``names`` (None: every spider) and report; the exit status of the command."""
     from crawlers.replay import DEFAULT_RECORDINGS
-    from moisson.crawl import project_settings, run_crawl, spider_names
+    from crawlers.settings import project_settings
+    from moisson.crawl import run_crawl, spider_names
     from moisson.progress import Progress
     from storage.db import database_url
 
@@ -401,7 +402,7 @@ def cmd_record(args) -> int:
     from urllib.parse import urlparse
 
     from crawlers.replay import DEFAULT_RECORDINGS
-    from moisson.crawl import project_settings
+    from crawlers.settings import project_settings
     from moisson.record import RecordError, fetch, save_response
 
     parts = urlparse(args.url)

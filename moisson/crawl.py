@@ -8,15 +8,14 @@ including the health verdict crawlers/health.py left there.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
-from scrapy.utils.project import get_project_settings
 
 from crawlers.bases.common import MALFORMED, PAGING_STOPPED
+from crawlers.settings import project_settings
 from pipelines.common import dropped_by_reason, lost_fields
 
 PAGES_FAILED = "moisson/pages/failed/"
@@ -104,15 +103,6 @@ def faults(stats: dict) -> dict[str, int]:
         if key.startswith("downloader/response_status_count/5"):
             found[f"HTTP {key.rsplit('/', 1)[-1]}"] = value
     return found
-
-
-def project_settings(**overrides) -> Settings:
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    settings = get_project_settings()
-    for name, value in overrides.items():
-        if value is not None:
-            settings.set(name, value, priority="cmdline")
-    return settings
 
 
 def spider_names(settings: Settings | None = None) -> list[str]:
