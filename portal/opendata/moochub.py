@@ -29,6 +29,7 @@ CREDENTIALS = {  # Moisson's certificate kinds → MOOChub's CredentialType
     "diploma": "certificate",
 }
 MEDIA_TYPE = "application/vnd.api+json"
+ENDPOINT = "/api/v1/export/moochub"  # where the portal serves it (``links`` of a file export)
 
 
 def _organisation(name: str, url: str | None = None) -> dict:
@@ -97,7 +98,7 @@ def course_resource(course: dict, export: Export) -> dict:
 def write_moochub(courses: Iterable[dict], export: Export) -> Iterator[str]:
     """``{"links": …, "meta": …, "data": [course, …]}``, one course per piece."""
     t = terms()
-    url = export.self_url or export.base_url
+    url = export.self_url or f"{export.base_url}{ENDPOINT}"
     head = {
         "links": {"self": url, "first": url, "last": url},
         "meta": {
