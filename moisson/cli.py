@@ -1,4 +1,4 @@
-"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
+"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, export, serve.
 
 Exit status (the table in README.md): 0 on success, 1 when a crawled spider's run is not
 healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
@@ -115,6 +115,12 @@ def _in_range(convert, low: float, high: float, what: str):
         return value
 
     return check
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+    return text.lower() == "true"
 
 
 _count = _in_range(int, 0, 2**31, "a whole number from 1 to 2147483647")
@@ -434,6 +440,81 @@ def cmd_normalise(args) -> int:
     return exit_status(result)
 
 
+def _since(text: str):
+    """``--since``: a day (from midnight in Paris) or an ISO time (Paris when no offset)."""
+    from datetime import datetime
+
+    from portal.formatting import PARIS
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day (YYYY-MM-DD) or an ISO time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+def _export_filters(args):
+    from storage.search import CourseFilters
+
+    return CourseFilters(
+        q=args.q,
+        state=args.state,
+        level=args.level,
+        topic=args.topic,
+        platform=args.platform,
+        organisation=args.organisation,
+        free=args.free,
+        certificate=args.certificate,
+    )
+
+
+def cmd_export(args) -> int:
+    """The catalogue (or a selection) in an open-data format, to a file or stdout; ``all``
+    writes every format into a dated folder of ``--dir`` (the nightly dump)."""
+    from datetime import UTC, datetime
+
+    from portal.opendata import Export
+    from portal.opendata.formats import FORMATS, write_file
+    from portal.urls import public_base_url
+    from storage.export_queries import export_courses
+
+    try:
+        base = public_base_url(args.public_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if base is None:
+        raise UsageError("give --public-url (or set MOISSON_PUBLIC_URL): course pages live there")
+    if args.format == "all" and args.out:
+        raise UsageError("export all writes a dated folder: give --dir, not --out")
+    engine = _engine(args)
+    now = datetime.now(UTC)
+    export = Export(base_url=base, generated_at=now)
+    filters = _export_filters(args)
+
+    def courses():
+        return export_courses(engine, filters, now, since=args.since)
+
+    if args.format != "all":
+        fmt = FORMATS[args.format]
+        if args.out:
+            count = write_file(fmt, courses(), export, Path(args.out))
+            print(f"{count} courses written to {args.out} ({fmt.name})", file=sys.stderr)
+            return EXIT_OK
+        out = sys.stdout.buffer
+        for piece in fmt.write(courses(), export):
+            out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+        out.flush()
+        return EXIT_OK
+    folder = Path(args.dir) / now.strftime("%Y-%m-%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    for fmt in FORMATS.values():
+        count = write_file(fmt, courses(), export, folder / fmt.file_name)
+        print(f"{count} courses written to {folder / fmt.file_name}", file=sys.stderr)
+    return EXIT_OK
+
+
 EXIT_CANNOT_LISTEN = 4  # serve: the address is taken (or not ours to bind)
 
 
@@ -681,6 +762,34 @@ def build_parser() -> argparse.ArgumentParser:
     norm.add_argument("--today", help="reference date YYYY-MM-DD (default: today in Paris)")
     norm.add_argument("--platform", help="the platform whose scale the text uses (edx, …)")
     norm.set_defaults(func=cmd_normalise)
+
+    from storage.search import LEVELS, STATES
+
+    export = with_db(
+        sub.add_parser("export", help="the catalogue in an open-data format (docs/OPENDATA.md)")
+    )
+    export.add_argument("format", choices=["lheo", "jsonld", "moochub", "csv", "all"])
+    export.add_argument("--out", help="the file to write (default: stdout)")
+    export.add_argument(
+        "--dir", default="var/opendata", help="export all: where the dated folders go"
+    )
+    export.add_argument(
+        "--since", type=_since, help="only courses changed since this day or ISO time"
+    )
+    export.add_argument(
+        "--public-url",
+        default=os.environ.get("MOISSON_PUBLIC_URL"),
+        help="the portal's public base URL, for course pages (default: $MOISSON_PUBLIC_URL)",
+    )
+    export.add_argument("--q", help="words, as the portal's search")
+    export.add_argument("--state", choices=STATES)
+    export.add_argument("--level", choices=LEVELS)
+    export.add_argument("--topic")
+    export.add_argument("--platform")
+    export.add_argument("--organisation", type=_count)
+    export.add_argument("--free", type=_boolean)
+    export.add_argument("--certificate", type=_boolean)
+    export.set_defaults(func=cmd_export)
 
     serve = with_db(sub.add_parser("serve", help="the portal and its JSON API, read-only"))
     serve.add_argument("--host", default="127.0.0.1")

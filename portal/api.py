@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 
 from portal.formatting import sanitise
-from portal.params import CourseId, SearchParams, search_params, text_query
+from portal.opendata import Export
+from portal.opendata.formats import FORMATS
+from portal.opendata.tabular import datapackage
+from portal.params import (
+    CourseId,
+    Day,
+    SearchParams,
+    _paris_midnight,
+    day_query,
+    search_params,
+    text_query,
+)
 from portal.schemas import (
     CourseDetail,
     CoursePage,
@@ -17,7 +29,8 @@ from portal.schemas import (
     TopicOut,
     ValidationProblem,
 )
-from portal.urls import absolute_url
+from portal.urls import absolute_url, base_url
+from storage.export_queries import export_courses
 from storage.queries import list_organisations, list_platforms, list_topics, portal_stats
 from storage.search import course_detail, search_courses
 
@@ -104,3 +117,55 @@ def organisations(
 def stats(request: Request):
     state = request.app.state
     return portal_stats(state.engine, state.clock(), state.cache)
+
+
+# -- open data (docs/OPENDATA.md) ----------------------------------------------------------
+
+ExportFormat = Literal["lheo", "jsonld", "moochub", "csv"]
+
+
+@router.get("/export/datapackage.json", tags=["open data"])
+def export_datapackage(request: Request):
+    """The Frictionless Data Package describing ``/api/v1/export/csv`` (same query)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    export = Export(base_url(request), request.app.state.clock())
+    return datapackage(export, path=f"{base_url(request)}/api/v1/export/csv{query}")
+
+
+@router.get(
+    "/export/{format}",
+    tags=["open data"],
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the selected courses, streamed: "
+            + "; ".join(f"{f.name}: {f.description} ({f.media_type})" for f in FORMATS.values()),
+            "content": {f.media_type: {} for f in FORMATS.values()},
+        },
+        **INVALID,
+    },
+)
+def export(
+    request: Request,
+    format: ExportFormat,
+    params: Annotated[SearchParams, Depends(search_params)],
+    since: Annotated[
+        Day | None, day_query("only courses changed on or after this day (Paris)")
+    ] = None,
+):
+    """The courses the search filters select (``sort`` and paging are ignored), in an
+    open-data format, streamed a batch of courses at a time. ``since`` makes it incremental."""
+    state = request.app.state
+    now = state.clock()
+    fmt = FORMATS[format]
+    export = Export(base_url(request), now, self_url=str(request.url))
+    courses = export_courses(
+        state.engine, params.filters, now, since=_paris_midnight(since) if since else None
+    )
+    headers = {"Content-Disposition": f'inline; filename="{fmt.file_name}"'}
+    if format == "csv":
+        query = f"?{request.url.query}" if request.url.query else ""
+        headers["Link"] = (
+            f'<{base_url(request)}/api/v1/export/datapackage.json{query}>; rel="describedby"'
+        )
+    return StreamingResponse(fmt.write(courses, export), media_type=fmt.media_type, headers=headers)

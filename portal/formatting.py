@@ -45,6 +45,11 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# tags that end a line of text: stripping them must leave a space between the words
+BLOCK_BOUNDARY = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|ul|ol|h[1-6]|tr|td|th|blockquote|pre|section|article)\b[^>]*>",
+    re.IGNORECASE,
+)
 # what XML 1.0 cannot carry (C0 controls but tab, line feed and carriage return; U+FFFE and
 # U+FFFF), and HTML calls a parse error
 NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -86,7 +91,8 @@ def plain_text(description: str | None) -> str:
     """The words of third-party HTML, without any markup (feeds, JSON-LD, meta tags)."""
     if not description:
         return ""
-    return " ".join(html.unescape(nh3.clean(description, tags=set())).split())
+    spaced = BLOCK_BOUNDARY.sub(" ", description)  # « <li>a</li><li>b</li> »: « a b »
+    return " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())
 
 
 def local_date(moment: datetime) -> date:

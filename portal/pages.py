@@ -16,8 +16,9 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal import formatting
+from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params
-from portal.urls import absolute_url, site_host
+from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.search import (
     CourseFilters,
     count_visible_courses,
@@ -89,53 +90,6 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     )
 
 
-def _course_json_ld(request: Request, course: dict) -> dict:
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Course",
-        "name": course["title"],
-        "url": absolute_url(request, "course_page", course_id=course["id"]),
-        "description": formatting.plain_text(course["description"])[:5000] or None,
-        "inLanguage": course["language"],
-        "provider": [
-            {"@type": "Organization", "name": org["name"]} for org in course["organisations"]
-        ],
-        "educationalLevel": formatting.label("level", course["level"]) if course["level"] else None,
-        "isAccessibleForFree": course["free"],
-        "hasCourseInstance": [
-            {
-                "@type": "CourseInstance",
-                "courseMode": "online",
-                "startDate": s["start"].isoformat() if s["start"] else None,
-                "endDate": s["end"].isoformat() if s["end"] else None,
-                "inLanguage": s["language"],
-                "url": s["url"],
-                "provider": {"@type": "Organization", "name": s["platform_label"]},
-                "courseWorkload": s["effort"]["text"],
-            }
-            for s in course["sessions"]
-        ],
-    }
-    if course["rating"]["value_5"] is not None:
-        data["aggregateRating"] = {
-            "@type": "AggregateRating",
-            "ratingValue": course["rating"]["value_5"],
-            "bestRating": 5,
-            "worstRating": 0,
-            "ratingCount": course["rating"]["count"],
-        }
-    return _clean(data)
-
-
-def _clean(value):
-    """Without empty values, and printable as the page around it."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return formatting.printable(value)
-
-
 @router.get("/cours/{course_id}.ics", name="course_calendar")
 def course_calendar(request: Request, course_id: CourseId):
     """The course's dated sessions, to add to a calendar (an alert without an account)."""
@@ -175,7 +129,7 @@ def course_calendar(request: Request, course_id: CourseId):
     )
 
 
-@router.get("/cours/{course_id}", response_class=HTMLResponse, name="course_page")
+@router.get(COURSE_PATH, response_class=HTMLResponse, name="course_page")
 def course_page(request: Request, course_id: CourseId):
     now = request.app.state.clock()
     course = course_detail(request.app.state.engine, course_id, now)
@@ -192,7 +146,9 @@ def course_page(request: Request, course_id: CourseId):
             "course": course,
             "description": Markup(formatting.sanitise(course["description"]) or ""),
             "summary": formatting.plain_text(course["description"])[:300],
-            "json_ld": _json_ld(_course_json_ld(request, course)),
+            "json_ld": _json_ld(
+                course_json_ld(course, absolute_url(request, "course_page", course_id=course_id))
+            ),
             "now": now,
         },
     )

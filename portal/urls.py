@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+COURSE_PATH = "/cours/{course_id}"  # the course page's route (portal.pages), also in exports
+
 
 def public_base_url(value: str | None) -> str | None:
     """The configured public base URL, checked: ``https://cours.example.fr`` or with a path."""
@@ -44,6 +46,11 @@ def absolute_url(request: Request, name: str, **path_params) -> str:
     if base:
         return base + str(path)
     return str(path.make_absolute_url(request.base_url))
+
+
+def base_url(request: Request) -> str:
+    """The portal's base URL (no trailing slash): the public one, else the request's."""
+    return request.app.state.public_url or str(request.base_url).rstrip("/")
 
 
 def site_host(request: Request) -> str:

@@ -987,25 +987,33 @@ def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
         visible = conn.execute(select(Course.id).where(Course.id == course_id, _visible())).scalar()
         if visible is None:
             return None
-        (course,) = _course_dicts(conn, [course_id], now)
-        rows = conn.execute(
-            select(Listing.__table__, Platform.name.label("platform"), Platform.label)
-            .join(Platform, Platform.id == Listing.platform_id)
-            .where(Listing.course_id == course_id, Listing.hidden.is_(False))
-            .order_by(Listing.first_seen, Listing.id)  # the order the course's values come in
-        ).all()
-        listings = [_listing_dict(row) for row in rows]
+        return course_details(conn, [course_id], now)[0]
+
+
+def course_details(conn: Connection, course_ids: list[int], now: datetime) -> list[dict]:
+    """``course_detail`` for several courses at once (their ids, in that order)."""
+    courses = _course_dicts(conn, course_ids, now)
+    listings = defaultdict(list)
+    for row in conn.execute(
+        select(Listing.__table__, Platform.name.label("platform"), Platform.label)
+        .join(Platform, Platform.id == Listing.platform_id)
+        .where(Listing.course_id.in_(course_ids), Listing.hidden.is_(False))
+        .order_by(Listing.first_seen, Listing.id)  # the order the course's values come in
+    ):
+        listings[row.course_id].append(_listing_dict(row))
+    for course in courses:
+        found = listings[course["id"]]
         course["stated"] = {
-            name: next((lst["stated"][name] for lst in listings if lst["stated"][name]), None)
+            name: next((lst["stated"][name] for lst in found if lst["stated"][name]), None)
             for name in STATED
         }
         course["rating"]["sources"] = [
             {"platform": lst["platform"], "platform_label": lst["platform_label"], **lst["rating"]}
-            for lst in listings
+            for lst in found
             if lst["rating"]["value"] is not None
         ]
-        course["listings"] = sorted(listings, key=lambda lst: lst["platform"])
-    return course
+        course["listings"] = sorted(found, key=lambda lst: lst["platform"])
+    return courses
 
 
 # the platform's own words kept beside the normalised values: API name → record field

@@ -43,6 +43,8 @@ def test_sanitiser_keeps_the_text_and_safe_markup():
     assert "piège" in clean
     assert_harmless(plain_text(HOSTILE_DESCRIPTION))
     assert plain_text("<p>Cours &amp; <b>TD</b></p>") == "Cours & TD"
+    # words of separate lines stay apart (LHEO's lists, JSON-LD descriptions)
+    assert plain_text("<ul><li>Plan</li><li>Saisie</li></ul>Fin<br/>là") == "Plan Saisie Fin là"
 
 
 def test_hostile_description_in_the_course_page(client, catalogue):  # noqa: F811

@@ -38,6 +38,15 @@ def qualification_label(level: str | None) -> str | None:
     return _data()["labels"].get(level) if level else None
 
 
+def platform_code(level: str | None, platform: str) -> str | None:
+    """A qualification id on a platform's own numeric scale (the first code read as it):
+    ``platform_code("3", "lheo")`` → ``"4"`` (niveau V). None when the scale has none."""
+    for code, read_as in _data()["scales"][platform].items():
+        if code.isdigit() and level is not None and read_as == level:
+            return code
+    return None
+
+
 def parse_qualification(text, platform: str | None = None) -> Qualification:
     """The qualification level ``text`` states (a code, a label or a phrase); never raises."""
     if text is None or not str(text).strip():

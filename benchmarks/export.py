@@ -1,0 +1,121 @@
+"""Time and peak memory of each open-data export on a catalogue of generated courses.
+
+    .venv/bin/python -m benchmarks.export [--size 100000] [--db URL] [--formats lheo,csv]
+
+Builds (once, then reuses) the catalogue of ``benchmarks.api_latency`` (``--size`` courses
+stored through ``CatalogueWriter``), then runs each export in a fresh process, writing to
+``/dev/null`` exactly what ``moisson export FORMAT`` writes, and prints its time, courses
+per second, and the process's peak memory twice: once a tenth of the courses are written
+and at the end. Equal peaks mean memory does not grow with the number of courses (the
+issue: bounded memory, ≤ 30 s per format for 100,000 courses on SQLite). The baseline
+beside them is the read alone (``storage.export_queries.export_courses`` without a writer);
+the ratio column is the format's time over the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TARGET_SECONDS = 30.0
+FORMATS = ("lheo", "jsonld", "moochub", "csv")
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_one(url: str, fmt: str, total: int) -> dict:
+    """One export in this process (the child's side): figures as a dict."""
+    from datetime import UTC, datetime
+
+    from portal.opendata import Export
+    from portal.opendata.formats import FORMATS as WRITERS
+    from storage.export_queries import export_courses
+    from storage.readonly import open_readonly
+    from storage.search import CourseFilters
+
+    engine = open_readonly(url)
+    now = datetime(2026, 11, 15, 11, 0, tzinfo=UTC)
+    export = Export("https://cours.example.fr", now)
+    tenth = max(1, total // 10)
+    seen = {"count": 0, "peak_tenth": None}
+    start_mib = _peak_mib()
+
+    def courses():
+        for course in export_courses(engine, CourseFilters(), now):
+            seen["count"] += 1
+            if seen["count"] == tenth:
+                seen["peak_tenth"] = _peak_mib()
+            yield course
+
+    started = time.perf_counter()
+    with open("/dev/null", "wb") as out:
+        if fmt == "read":
+            for _course in courses():
+                pass
+        else:
+            for piece in WRITERS[fmt].write(courses(), export):
+                out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+    seconds = time.perf_counter() - started
+    return {
+        "format": fmt,
+        "courses": seen["count"],
+        "seconds": seconds,
+        "peak_start_mib": start_mib,
+        "peak_tenth_mib": seen["peak_tenth"],
+        "peak_end_mib": _peak_mib(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000, help="courses to generate")
+    parser.add_argument("--db", help="catalogue URL (default: var/bench/courses-SIZE.sqlite3)")
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # FORMAT: run one export, print JSON
+    args = parser.parse_args(argv)
+    url = args.db or f"sqlite:///{Path('var') / 'bench' / f'courses-{args.size}.sqlite3'}"
+    if args.child:
+        print(json.dumps(run_one(url, args.child, args.size)))
+        return 0
+    from benchmarks.api_latency import build_catalogue
+
+    build_catalogue(url, args.size)
+    rows = []
+    for fmt in ["read", *args.formats.split(",")]:
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.export", "--db", url, "--size", str(args.size)]
+            + ["--child", fmt],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows.append(json.loads(child.stdout.splitlines()[-1]))
+    baseline = rows[0]["seconds"]
+    print(
+        f"{'export':<10} {'courses':>8} {'seconds':>8} {'courses/s':>10} {'× read':>7} "
+        f"{'peak MiB at 1/10':>17} {'at end':>7}  target ≤ {TARGET_SECONDS:.0f} s"
+    )
+    for row in rows:
+        verdict = (
+            ""
+            if row["format"] == "read"
+            else ("met" if row["seconds"] <= TARGET_SECONDS else "MISSED")
+        )
+        print(
+            f"{row['format'] if row['format'] != 'read' else 'read alone':<10} "
+            f"{row['courses']:>8} {row['seconds']:>8.1f} "
+            f"{row['courses'] / row['seconds']:>10.0f} {row['seconds'] / baseline:>7.2f} "
+            f"{row['peak_tenth_mib'] or 0:>17.0f} {row['peak_end_mib']:>7.0f}  {verdict}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

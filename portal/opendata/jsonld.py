@@ -1,0 +1,121 @@
+"""schema.org ``Course`` JSON-LD: the one builder of the course page's ``<script>`` block and of
+the JSON Lines export (one ``Course`` per line).
+
+Empty values are left out; text goes through ``formatting.printable`` as on the page.
+``sdLicense`` / ``sdPublisher`` say whose structured data this is and under which licence;
+``sameAs`` lists the course's pages on its platforms (the source of every description).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from portal import formatting
+from portal.opendata import Export, source_pages, terms
+
+CREDENTIALS = ("certificate", "diploma")  # certificate kinds that are a credential awarded
+
+
+def iso_duration(course: dict) -> str | None:
+    """ISO 8601 duration of the course as stated: hours, else weeks (the upper bound)."""
+    d = course["duration"]
+    hours = d["hours_max"] if d["hours_max"] is not None else d["hours_min"]
+    if hours is not None:
+        return f"PT{hours:g}H"
+    weeks = d["weeks_max"] if d["weeks_max"] is not None else d["weeks_min"]
+    return f"P{weeks:g}W" if weeks is not None else None
+
+
+def _offers(course: dict) -> list[dict]:
+    if course["free"]:
+        return [{"@type": "Offer", "category": "Free", "price": 0, "priceCurrency": "EUR"}]
+    price = course["price"]
+    if price["amount"] is None:
+        return []
+    return [
+        {
+            "@type": "Offer",
+            "category": "Paid",
+            "price": price["amount"],
+            "priceCurrency": price["currency"] or "EUR",
+        }
+    ]
+
+
+def _credential(course: dict) -> dict | None:
+    kind, exit_level = course["certificate"]["kind"], course["qualification"]["exit"]
+    if kind not in CREDENTIALS and exit_level is None:
+        return None
+    return {
+        "@type": "EducationalOccupationalCredential",
+        "credentialCategory": formatting.label("certificate", kind)
+        if kind in CREDENTIALS
+        else None,
+        "educationalLevel": formatting.qualification_text(exit_level) if exit_level else None,
+    }
+
+
+def course_json_ld(course: dict, url: str) -> dict:
+    """The schema.org ``Course`` of a course (``course_detail``) whose page is at ``url``."""
+    licence = terms()["licence"]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "@id": url,
+        "name": course["title"],
+        "url": url,
+        "description": formatting.plain_text(course["description"])[:5000] or None,
+        "inLanguage": course["language"],
+        "provider": [
+            {"@type": "Organization", "name": org["name"]} for org in course["organisations"]
+        ],
+        "educationalLevel": formatting.label("level", course["level"]) if course["level"] else None,
+        "timeRequired": iso_duration(course),
+        "isAccessibleForFree": course["free"],
+        "offers": _offers(course) or None,
+        "occupationalCredentialAwarded": _credential(course),
+        "about": [topic["label"] for topic in course["topics"]] or None,
+        "sameAs": [page["url"] for page in source_pages(course)] or None,
+        "dateModified": course["updated_at"].isoformat(),
+        "sdPublisher": {"@type": "Organization", "name": terms()["publisher"]},
+        "sdLicense": licence["url"],
+        "hasCourseInstance": [
+            {
+                "@type": "CourseInstance",
+                "courseMode": "online",
+                "startDate": s["start"].isoformat() if s["start"] else None,
+                "endDate": s["end"].isoformat() if s["end"] else None,
+                "inLanguage": s["language"],
+                "url": s["url"],
+                "provider": {"@type": "Organization", "name": s["platform_label"]},
+                "courseWorkload": s["effort"]["text"],
+            }
+            for s in course["sessions"]
+        ],
+    }
+    if course["rating"]["value_5"] is not None:
+        data["aggregateRating"] = {
+            "@type": "AggregateRating",
+            "ratingValue": course["rating"]["value_5"],
+            "bestRating": 5,
+            "worstRating": 0,
+            "ratingCount": course["rating"]["count"],
+        }
+    return _clean(data)
+
+
+def _clean(value):
+    """Without empty values, and printable as the page around it."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return formatting.printable(value)
+
+
+def write_jsonld(courses: Iterable[dict], export: Export) -> Iterator[str]:
+    """JSON Lines: one ``Course`` per line, UTF-8, no line break inside a line."""
+    for course in courses:
+        data = course_json_ld(course, export.course_url(course["id"]))
+        yield json.dumps(data, ensure_ascii=False, default=str) + "\n"
