@@ -68,6 +68,9 @@ MOISSON_STORE_BATCH_SIZE = 500
 # that reaches it stops and the run is not healthy. A spider whose platform needs more
 # sets its own in custom_settings. Paging also stops at a failing or empty page.
 MOISSON_MAX_PAGES = 1000
+# Ask again only for pages that may have changed: sitemap lastmod, ETag / Last-Modified
+# (crawlers/incremental.py); False reads every page again.
+MOISSON_INCREMENTAL = True
 MOISSON_HIDE_AFTER_MISSED_RUNS = 3
 MOISSON_MARK_MISSING = True  # off for the workers of a distributed crawl (Redis)
 

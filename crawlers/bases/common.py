@@ -13,6 +13,9 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawlers.incremental import PREFIX as INCREMENTAL
+from pipelines.common import LISTING_SEEN_UNCHANGED
+
 logger = logging.getLogger(__name__)
 
 # Where platforms send a visitor they will not show a page to: a course page answered by
@@ -120,6 +123,13 @@ class MoissonSpider(scrapy.Spider):
         if len(named) < MALFORMED_NAMED:
             stats.set_value(MALFORMED_NAMES, [*named, f"{name} ({reason})"])
         logger.error("skipped malformed object %s: %s", name, reason, extra={"spider": self})
+
+    def seen_unchanged(self, platform: str, external_id: str, how: str) -> None:
+        """A listing seen without reading its content again (``how``: crawlers/incremental.py)."""
+        self.crawler.stats.inc_value(f"{INCREMENTAL}{how}")
+        self.crawler.signals.send_catch_log(
+            LISTING_SEEN_UNCHANGED, platform=platform, external_id=external_id
+        )
 
     def request_failed(self, failure) -> None:
         """Errback for pages whose loss only needs counting (HTTP errors, timeouts)."""

@@ -33,6 +33,7 @@ from scrapy.http import Response
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.gz import gzip_magic_number
 
+from crawlers import incremental
 from crawlers.bases.common import MoissonSpider
 from crawlers.items import RawCourse
 from crawlers.structured import (
@@ -58,6 +59,10 @@ class StructuredCourseSpider(MoissonSpider):
     # -- course pages ---------------------------------------------------------------------
 
     def parse_course(self, response: Response):
+        if response.status == 304:  # asked conditionally: the page is as we last read it
+            known = response.meta[incremental.KNOWN]
+            self.seen_unchanged(known["platform"], known["external_id"], incremental.NOT_MODIFIED)
+            return
         if self.redirected_to_login(response):
             self.page_failed(response, response.url, "login_redirect", "redirected to sign in")
             return
@@ -91,7 +96,10 @@ class StructuredCourseSpider(MoissonSpider):
             raw=node,
             **schema_course_fields(node),
         )
-        return self.complete_item(item, response, node, nodes)
+        item = self.complete_item(item, response, node, nodes)
+        if item is not None:
+            item["validators"] = incremental.validators_of(response)
+        return item
 
     def external_id(self, node: dict[str, Any], response: Response) -> str:
         """The platform's id of the course; by default its canonical URL."""
@@ -129,7 +137,12 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
         """Scrapy's rules, from ``course_url_rules``: a course page goes to ``parse_course``."""
         return [(rule, "parse_course") for rule in self.course_url_rules]
 
+    # What the catalogue knows of the course pages (crawlers/incremental.py), by URL;
+    # loaded when a crawl starts (``moisson parse`` and offline tests know nothing).
+    known_pages: ClassVar[dict[str, dict[str, Any]]] = {}
+
     async def start(self):
+        self.known_pages = incremental.known_pages(self.crawler)
         for url in self.sitemap_urls:
             yield self.sitemap_request(url, depth=0)
 
@@ -201,8 +214,25 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
         return any(rule.search(url) for rule, _callback in self._cbs)
 
     def course_request(self, url: str, entry: dict[str, Any]) -> Request | None:
-        """The request for one course page of a sitemap (None: not to be fetched)."""
-        return Request(url, callback=self.parse_course, errback=self.request_failed)
+        """The request for one course page of a sitemap; None when it is not to be fetched.
+
+        A page the catalogue read before is skipped when the sitemap's ``lastmod`` is not
+        later than that read's, else asked for conditionally (crawlers/incremental.py).
+        """
+        known = self.known_pages.get(url)
+        if known and incremental.unchanged_since(entry.get("lastmod"), known):
+            self.seen_unchanged(known["platform"], known["external_id"], incremental.SKIPPED)
+            return None
+        request = Request(
+            url,
+            callback=self.parse_course,
+            errback=self.request_failed,
+            meta={incremental.LASTMOD: entry.get("lastmod")},
+        )
+        request, asked = incremental.conditional(request, known)
+        if asked:
+            self.crawler.stats.inc_value(incremental.PREFIX + incremental.CONDITIONAL)
+        return request
 
     def callback_for_url(self, url: str):
         if url in self.sitemap_urls or SITEMAP_URL.search(url) or not self.is_course_url(url):
