@@ -7,22 +7,27 @@ described in docs/PIPELINES.md.
 import os
 
 from crawlers.extensions.coverage import key_field_coverage
+from crawlers.politeness import default_settings
 
 BOT_NAME = "moisson"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, let AutoThrottle pace us per domain.
+# The values are the default row of crawlers/data/politeness.json, the one table where
+# each platform's own row changes them for its spider (crawlers/politeness.py).
 MOISSON_BOT_URL = os.environ.get("MOISSON_BOT_URL", "https://github.com/moisson-catalogue/moisson")
-USER_AGENT = f"Moisson/0.1 (+{MOISSON_BOT_URL}; catalogue of French-language courses)"
-ROBOTSTXT_OBEY = True
+MOISSON_BOT_CONTACT = os.environ.get("MOISSON_BOT_CONTACT", f"contact: {MOISSON_BOT_URL}/issues")
+_politeness = default_settings(MOISSON_BOT_URL, MOISSON_BOT_CONTACT)
+USER_AGENT = _politeness["USER_AGENT"]
+ROBOTSTXT_OBEY = _politeness["ROBOTSTXT_OBEY"]
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 1.0
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 2.0
-AUTOTHROTTLE_MAX_DELAY = 60.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = _politeness["CONCURRENT_REQUESTS_PER_DOMAIN"]
+DOWNLOAD_DELAY = _politeness["DOWNLOAD_DELAY"]
+AUTOTHROTTLE_ENABLED = _politeness["AUTOTHROTTLE_ENABLED"]
+AUTOTHROTTLE_START_DELAY = _politeness["AUTOTHROTTLE_START_DELAY"]
+AUTOTHROTTLE_MAX_DELAY = _politeness["AUTOTHROTTLE_MAX_DELAY"]
+AUTOTHROTTLE_TARGET_CONCURRENCY = _politeness["AUTOTHROTTLE_TARGET_CONCURRENCY"]
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024

@@ -55,6 +55,7 @@ class StructuredCourseSpider(MoissonSpider):
 
     course_types: ClassVar[tuple[str, ...]] = ("Course",)
     id_fields: ClassVar[tuple[str, ...]] = ("@id", "url", "name")
+    id_required: ClassVar[bool] = False  # a page's course is known by its URL
 
     # -- course pages ---------------------------------------------------------------------
 
