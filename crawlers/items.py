@@ -40,6 +40,8 @@ class RawCourse(scrapy.Item):
     kind = scrapy.Field()  # the platform's kind of offer: "course", "path", "formation"…
     sessions = scrapy.Field()  # list of dicts, see RawSession keys below
     raw = scrapy.Field()  # the platform's record, untouched (JSON-serialisable)
+    # the page's validators (crawlers/incremental.py): page_url, etag, last_modified, lastmod
+    validators = scrapy.Field()
 
     # filled by pipelines
     sessions_normalised = scrapy.Field()

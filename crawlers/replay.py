@@ -9,13 +9,22 @@ middleware); the last one repeats. ``"truncate_at": N`` serves only the first N 
 the body and flags the loss of data, as a connection cut short would. A URL with no
 recording is answered 404 and counted, so a spider change that asks for new pages shows
 up in the stats instead of reaching the network.
+
+Conditional requests are answered as a server would: every replayed response carries
+the ``ETag`` its entry records or, if none, one derived from its body's bytes, and the
+``Last-Modified`` its entry records, if any; a request whose ``If-None-Match`` names
+that ETag, or whose ``If-Modified-Since`` is not earlier than that Last-Modified, gets a
+``304 Not Modified`` with no body (``replay/not_modified``). A second replayed night
+therefore costs what a second night on the platform would (benchmarks/incremental.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from scrapy import Request
@@ -88,6 +97,15 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         stats.inc_value("replay/served")
         body = (self._folder / entry["body"]).read_bytes() if entry.get("body") else b""
         headers = Headers(entry.get("headers") or {})
+        if not headers.get("ETag"):
+            headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        if not_modified(request, headers):
+            stats.inc_value("replay/not_modified")
+            kept = {k: headers[k] for k in (b"ETag", b"Last-Modified") if headers.get(k)}
+            return Response(
+                url=request.url, status=304, headers=kept, body=b"", request=request,
+                flags=["replayed"],
+            )  # fmt: skip
         flags = ["replayed"]
         if "truncate_at" in entry:
             body = body[: int(entry["truncate_at"])]
@@ -103,3 +121,19 @@ class ReplayDownloadHandler(BaseDownloadHandler):
             flags=flags,
             request=request,
         )
+
+
+def not_modified(request: Request, headers: Headers) -> bool:
+    """Whether a server holding a response with ``headers`` answers ``request`` with a 304."""
+    asked_tag = request.headers.get("If-None-Match")
+    if asked_tag is not None:  # RFC 9110: If-None-Match wins over If-Modified-Since
+        tags = {t.strip() for t in asked_tag.split(b",")}
+        return b"*" in tags or headers.get("ETag") in tags
+    asked_since, modified = request.headers.get("If-Modified-Since"), headers.get("Last-Modified")
+    if asked_since is None or modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(asked_since.decode("latin-1"))
+        return parsedate_to_datetime(modified.decode("latin-1")) <= since
+    except (TypeError, ValueError):
+        return False

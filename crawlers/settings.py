@@ -9,6 +9,7 @@ import os
 from scrapy.utils.project import get_project_settings
 
 from crawlers.extensions.coverage import key_field_coverage
+from crawlers.politeness import default_settings
 
 
 def project_settings(**overrides):
@@ -27,16 +28,20 @@ SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, let AutoThrottle pace us per domain.
+# The values are the default row of crawlers/data/politeness.json, the one table where
+# each platform's own row changes them for its spider (crawlers/politeness.py).
 MOISSON_BOT_URL = os.environ.get("MOISSON_BOT_URL", "https://github.com/moisson-catalogue/moisson")
-USER_AGENT = f"Moisson/0.1 (+{MOISSON_BOT_URL}; catalogue of French-language courses)"
-ROBOTSTXT_OBEY = True
+MOISSON_BOT_CONTACT = os.environ.get("MOISSON_BOT_CONTACT", f"contact: {MOISSON_BOT_URL}/issues")
+_politeness = default_settings(MOISSON_BOT_URL, MOISSON_BOT_CONTACT)
+USER_AGENT = _politeness["USER_AGENT"]
+ROBOTSTXT_OBEY = _politeness["ROBOTSTXT_OBEY"]
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 1.0
-AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 2.0
-AUTOTHROTTLE_MAX_DELAY = 60.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS_PER_DOMAIN = _politeness["CONCURRENT_REQUESTS_PER_DOMAIN"]
+DOWNLOAD_DELAY = _politeness["DOWNLOAD_DELAY"]
+AUTOTHROTTLE_ENABLED = _politeness["AUTOTHROTTLE_ENABLED"]
+AUTOTHROTTLE_START_DELAY = _politeness["AUTOTHROTTLE_START_DELAY"]
+AUTOTHROTTLE_MAX_DELAY = _politeness["AUTOTHROTTLE_MAX_DELAY"]
+AUTOTHROTTLE_TARGET_CONCURRENCY = _politeness["AUTOTHROTTLE_TARGET_CONCURRENCY"]
 DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
@@ -82,6 +87,9 @@ MOISSON_STORE_BATCH_SIZE = 500
 # that reaches it stops and the run is not healthy. A spider whose platform needs more
 # sets its own in custom_settings. Paging also stops at a failing or empty page.
 MOISSON_MAX_PAGES = 1000
+# Ask again only for pages that may have changed: sitemap lastmod, ETag / Last-Modified
+# (crawlers/incremental.py); False reads every page again.
+MOISSON_INCREMENTAL = True
 MOISSON_HIDE_AFTER_MISSED_RUNS = 3
 MOISSON_MARK_MISSING = True  # off for the workers of a distributed crawl (Redis)
 

@@ -14,7 +14,9 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from crawlers import incremental
 from crawlers.bases.common import MALFORMED, PAGING_STOPPED
+from crawlers.incremental import PREFIX as INCREMENTAL
 from crawlers.settings import project_settings
 from pipelines.common import dropped_by_reason, lost_fields
 
@@ -36,10 +38,14 @@ class SpiderResult:
     errors: int
     requests: int
     retries: int
+    bytes: int  # response bytes downloaded
     duration_seconds: float | None
     dropped: dict[str, int] = field(default_factory=dict)
     faults: dict[str, int] = field(default_factory=dict)
     lost: dict[str, int] = field(default_factory=dict)  # stated values not used, by field/reason
+    # incremental crawl (crawlers/incremental.py): conditional requests sent, pages answered
+    # 304 (not_modified) and pages not asked for (skipped_lastmod)
+    incremental: dict[str, int] = field(default_factory=dict)
     crawl_run_id: int | None = None
 
     @property
@@ -66,15 +72,25 @@ class SpiderResult:
             errors=stats.get("log_count/ERROR", 0),
             requests=stats.get("downloader/request_count", 0),
             retries=stats.get("retry/count", 0),
+            bytes=stats.get("downloader/response_bytes", 0),
             duration_seconds=stats.get("elapsed_time_seconds"),
             dropped=dropped_by_reason(stats),
             faults=faults(stats),
             lost=lost_fields(stats),
+            incremental=incremental_counts(stats),
             crawl_run_id=stats.get("moisson/crawl_run_id"),
         )
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def incremental_counts(stats: dict) -> dict[str, int]:
+    """Pages asked for conditionally, answered 304, or skipped for an unchanged lastmod."""
+    return {
+        name: stats.get(f"{INCREMENTAL}{name}", 0)
+        for name in (incremental.CONDITIONAL, incremental.NOT_MODIFIED, incremental.SKIPPED)
+    }
 
 
 def faults(stats: dict) -> dict[str, int]:

@@ -38,6 +38,14 @@ def details(result) -> list[str]:
         lines.append(f"dropped: {dropped}")
     if result.lost:
         lines.append("lost: " + ", ".join(f"{k} {v}" for k, v in result.lost.items()))
+    unchanged = getattr(result, "incremental", None) or {}
+    if any(unchanged.values()):
+        lines.append(
+            f"incremental: {unchanged.get('conditional', 0)} conditional requests, "
+            f"{unchanged.get('not_modified', 0)} not modified (304), "
+            f"{unchanged.get('skipped_lastmod', 0)} skipped (sitemap lastmod), "
+            "all seen unchanged"
+        )
     if result.faults:
         lines.append("faults: " + ", ".join(f"{k} {v}" for k, v in result.faults.items()))
     if result.finish_reason != "finished":

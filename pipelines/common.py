@@ -8,6 +8,10 @@ from scrapy.exceptions import DropItem
 
 DROP_PREFIX = "moisson/dropped/"
 LOST_PREFIX = "moisson/fields/lost/"
+# Signal a spider sends for a listing it saw unchanged without reading its content (a 304,
+# an unchanged sitemap lastmod: crawlers/incremental.py), with ``platform`` and
+# ``external_id``; the store marks the listing seen (pipelines/store.py).
+LISTING_SEEN_UNCHANGED = object()
 
 
 class DropCourse(DropItem):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawlers import health
 from crawlers.monitors.run_health import CATALOGUE_UNAVAILABLE, STORE_FAILED
-from pipelines.common import Pipeline, dropped_by_reason, reference_time
+from pipelines.common import LISTING_SEEN_UNCHANGED, Pipeline, dropped_by_reason, reference_time
 from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
 
@@ -36,7 +36,12 @@ class CatalogueStorePipeline(Pipeline):
         self.platform_ids: dict[str, int] = {}
         self.counts = StoreCounts()
         self.run_id: int | None = None
+        # incremental crawls (crawlers/incremental.py): pages' validators to keep, and
+        # listings seen unchanged without their content, by platform
+        self.validators: dict[str, list[dict]] = {}
+        self.seen_unchanged: dict[str, list[str]] = {}
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.listing_seen_unchanged, signal=LISTING_SEEN_UNCHANGED)
 
     def open_spider(self, spider=None):
         spider = self.crawler.spider
@@ -66,12 +71,26 @@ class CatalogueStorePipeline(Pipeline):
     def process_item(self, item, spider=None):
         buffer = self.buffers.setdefault(item["record"].platform, [])
         buffer.append((item["record"], item.get("raw")))
+        if item.get("validators"):
+            record = item["record"]
+            self.validators.setdefault(record.platform, []).append(
+                {
+                    **item["validators"],
+                    "external_id": record.external_id,
+                    "content_hash": record.content_hash(),
+                }
+            )
         if len(buffer) >= self.batch_size:
             self.flush()
         return item
 
+    def listing_seen_unchanged(self, platform: str, external_id: str) -> None:
+        self.seen_unchanged.setdefault(platform, []).append(external_id)
+
     def flush(self) -> None:
         buffers, self.buffers = self.buffers, {}
+        validators, self.validators = self.validators, {}
+        self.flush_seen_unchanged()
         for platform, batch in buffers.items():
             if not batch:
                 continue
@@ -100,9 +119,33 @@ class CatalogueStorePipeline(Pipeline):
                     extra={"spider": self.crawler.spider},
                 )
             self.counts.add(counts)
+            self.keep_validators(platform, validators.get(platform, []))
         self.crawler.stats.set_value("moisson/listings/new", self.counts.new)
         self.crawler.stats.set_value("moisson/listings/changed", self.counts.changed)
         self.crawler.stats.set_value("moisson/listings/unchanged", self.counts.unchanged)
+
+    def flush_seen_unchanged(self) -> None:
+        """Listings seen unchanged without their content count as unchanged listings."""
+        seen, self.seen_unchanged = self.seen_unchanged, {}
+        for platform, external_ids in seen.items():
+            try:
+                self.counts.unchanged += self.writer.mark_seen(
+                    self.run_id, self.platform_for(platform), external_ids, self.seen_at
+                )
+            except SQLAlchemyError as exc:
+                self.crawler.stats.inc_value(STORE_FAILED, len(external_ids))
+                logger.error(
+                    "could not mark %d unchanged listings seen: %s",
+                    len(external_ids),
+                    exc,
+                    extra={"spider": self.crawler.spider},
+                )
+
+    def keep_validators(self, platform: str, validators: list[dict]) -> None:
+        try:
+            self.writer.set_validators(self.platform_for(platform), validators)
+        except SQLAlchemyError as exc:  # the pages are read in full next night: no loss
+            logger.warning("could not keep page validators: %s", exc)
 
     def close_spider(self, spider=None):
         self.flush()

@@ -615,6 +615,94 @@ class CatalogueWriter:
             .values(course_id=course_id, link_method=method, link_score=None)
         )
 
+    # -- incremental crawls (crawlers/incremental.py) ------------------------------------
+
+    def page_validators(self, spider: str) -> dict[str, dict[str, str | None]]:
+        """By page URL: the listing read from it (platform, external id) and its validators."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    Platform.name,
+                    Listing.external_id,
+                    Listing.page_url,
+                    Listing.etag,
+                    Listing.last_modified,
+                    Listing.lastmod,
+                )
+                .join(Platform, Platform.id == Listing.platform_id)
+                .where(Platform.spider == spider, Listing.page_url.is_not(None))
+            )
+            return {
+                row.page_url: {
+                    "platform": row.name,
+                    "external_id": row.external_id,
+                    "etag": row.etag,
+                    "last_modified": row.last_modified,
+                    "lastmod": row.lastmod,
+                }
+                for row in rows
+            }
+
+    def set_validators(self, platform_id: int, validators: Sequence[dict[str, Any]]) -> None:
+        """Keep each page's validators on its listing, if the listing holds that content.
+
+        ``validators``: ``{"external_id", "content_hash", "page_url", "etag",
+        "last_modified", "lastmod"}``. A listing whose stored hash is not the one the page
+        gave (its batch failed, its record was quarantined) keeps no validators, so the
+        next night reads the page again instead of trusting a ``304``.
+        """
+        rows = [
+            {
+                "b_platform_id": platform_id,
+                "b_external_id": v["external_id"],
+                "b_content_hash": v["content_hash"],
+                **{name: v.get(name) for name in ("page_url", "etag", "last_modified", "lastmod")},
+            }
+            for v in validators
+        ]
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(Listing).where(
+                    Listing.platform_id == bindparam("b_platform_id"),
+                    Listing.external_id == bindparam("b_external_id"),
+                    Listing.content_hash == bindparam("b_content_hash"),
+                ),
+                rows,
+                execution_options={"synchronize_session": False},
+            )
+
+    def mark_seen(
+        self, run_id: int, platform_id: int, external_ids: Sequence[str], seen_at: datetime
+    ) -> int:
+        """Listings the run saw unchanged without reading their content (a ``304``, a
+        sitemap ``lastmod`` not later than the last read): seen, as an unchanged listing
+        is. Returns how many there were."""
+        seen, reappeared = 0, set()
+        with self.engine.begin() as conn:
+            for chunk in chunks(sorted(set(external_ids))):
+                known = (Listing.platform_id == platform_id) & Listing.external_id.in_(chunk)
+                reappeared.update(
+                    conn.execute(
+                        select(Listing.course_id).where(known, Listing.hidden.is_(True))
+                    ).scalars()
+                )
+                seen += conn.execute(
+                    update(Listing)
+                    .where(known)
+                    .values(
+                        last_seen=seen_at,
+                        last_seen_run_id=run_id,
+                        missing_since=None,
+                        missing_runs=0,
+                        hidden=False,
+                    )
+                ).rowcount
+            if reappeared - {None}:
+                self.refresh_courses(conn, reappeared - {None}, seen_at)
+        return seen
+
 
 def aggregate(records: list[dict], visible: list[dict] | None = None) -> dict:
     """A course's values from its listings' records, in order: the first one speaks first;

@@ -248,6 +248,12 @@ class Listing(Base):
     course_id: Mapped[int | None] = mapped_column(
         ForeignKey("course.id", ondelete="SET NULL"), index=True
     )
+    # Validators of the page the listing was last read from (migration 0009): an
+    # incremental crawl skips the page or asks for it conditionally (crawlers/incremental.py).
+    page_url: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))  # HTTP-date, as sent
+    lastmod: Mapped[str | None] = mapped_column(String(100))  # the sitemap's, as written
 
     course: Mapped[Course | None] = relationship(back_populates="listings")
     platform: Mapped[Platform] = relationship()

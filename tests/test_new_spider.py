@@ -101,3 +101,65 @@ def test_generated_test_fails_until_assertions_are_written(project):
     )
     after = run("-m", "pytest", *tests, cwd=project)
     assert after.returncode == 0, after.stdout + after.stderr
+
+
+@pytest.mark.parametrize("base", ["richie", "schema_org", "json_api", "html"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cours.acme-formation.fr/sitemap.xml",
+        # a URL too long for one line: its line is exempted, nothing else is
+        "https://cours.acme-formation.fr/api/v2/catalogue/courses?lang=fr&page_size=100"
+        "&fields=title,organisations,sessions,description,effort",
+    ],
+    ids=["short_url", "long_url"],
+)
+def test_generated_files_pass_the_projects_lint(project, base, url):
+    name = f"lint_{base}_{len(url)}"
+    made = run(
+        "-m", "moisson.cli", "new-spider", name, url, "--base", base, "--root", str(project),
+        cwd=project,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    files = [f"crawlers/spiders/{name}.py", f"tests/test_spider_{name}.py"]
+    check = run("-m", "ruff", "check", *files, cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    formatted = run("-m", "ruff", "format", "--check", "--diff", *files, cwd=project)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("base", ["schema_org", "html"])
+def test_generated_url_rule_does_not_match_every_page(tmp_path, base):
+    import importlib.util
+    import re
+
+    from moisson.scaffold import new_spider
+
+    site = "https://cours.acme-formation.fr"
+    (tmp_path / "crawlers" / "spiders").mkdir(parents=True)
+    (tmp_path / "tests").mkdir()
+    spider_file = new_spider(tmp_path, "acme", f"{site}/sitemap.xml", base)[0]
+    spec = importlib.util.spec_from_file_location("generated_acme", spider_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if base == "html":
+        rules = [module.COURSE_PAGE]
+    else:
+        rules = [re.compile(rule) for rule in module.AcmeSpider.course_url_rules]
+
+    def course(url: str) -> bool:
+        return any(rule.search(url) for rule in rules)
+
+    for page in ("/", "/a-propos", "/sitemap.xml", "/cours/", "/blog/2026/rentree",
+                 "/cours/python-debutant/chapitre-2", "/recherche?q=python"):  # fmt: skip
+        assert not course(site + page), page
+    for page in ("/cours/python-debutant", "/formations/gestion-de-projet/", "/mooc/climat"):
+        assert course(site + page), page
+    assert not course("https://ailleurs.example.org/cours/python-debutant")
+
+
+def test_a_too_long_spider_name_is_refused():
+    from moisson.scaffold import ScaffoldError, new_spider
+
+    with pytest.raises(ScaffoldError, match="at most 40 characters"):
+        new_spider(ROOT, "a" * 41, "https://cours.acme-formation.fr/sitemap.xml")

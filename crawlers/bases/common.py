@@ -13,6 +13,11 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawlers import politeness
+from crawlers.extensions.coverage import key_field_coverage
+from crawlers.incremental import PREFIX as INCREMENTAL
+from pipelines.common import LISTING_SEEN_UNCHANGED
+
 logger = logging.getLogger(__name__)
 
 # Where platforms send a visitor they will not show a page to: a course page answered by
@@ -32,6 +37,8 @@ PAGING_STOPPED_AT = "moisson/paging/stopped_at"
 MALFORMED = "moisson/objects/malformed"
 MALFORMED_NAMES = "moisson/objects/malformed_ids"
 MALFORMED_NAMED = 20
+# A course object without the platform's id cannot be a listing: skipped and counted here.
+WITHOUT_ID = "moisson/objects/without_id"
 # What reading an object of the wrong shape raises: a string, null or list where a
 # record or a list of records was expected, a missing key, a value of the wrong type.
 SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
@@ -51,8 +58,25 @@ class MoissonSpider(scrapy.Spider):
     # The zone of the dates the platform writes without an offset (pipelines/sessions.py);
     # a session's own "timezone" key overrides it.
     timezone: ClassVar[str] = "Europe/Paris"
-    # Fields holding an object's id on this platform, to name a malformed object.
+    # Fields holding an object's id on this platform: an object with none of them is
+    # skipped and counted (WITHOUT_ID) by ``items_from``; they also name a malformed one.
     id_fields: ClassVar[tuple[str, ...]] = ("id",)
+    # Whether ``items_from`` skips objects without an id (not for pages whose id is their
+    # URL, crawlers/bases/sitemap.py).
+    id_required: ClassVar[bool] = True
+    # Key fields (crawlers/extensions/coverage.py) whose minimum share differs on this
+    # platform: ``{"sessions_or_pace": 0}`` for a platform that never states sessions.
+    key_field_minimums: ClassVar[dict[str, float]] = {}
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        """The platform's row of the politeness table and its key-field minimums, then
+        ``custom_settings`` (which win), all at Scrapy's "spider" priority."""
+        settings.setdict(politeness.platform_settings(cls.name), priority="spider")
+        if cls.key_field_minimums:
+            rules = key_field_coverage(**cls.key_field_minimums)
+            settings.set("SPIDERMON_FIELD_COVERAGE_RULES", rules, priority="spider")
+        super().update_settings(settings)
 
     def page_failed(self, response: Response | None, url: str, reason: str, detail: str) -> None:
         """Count and log a page that yields nothing; the crawl goes on."""
@@ -86,17 +110,29 @@ class MoissonSpider(scrapy.Spider):
             stats.set_value(PAGING_STOPPED_AT, url)
         logger.warning("paging stopped at %s (%s): %s", url, reason, detail, extra={"spider": self})
 
-    def items_from(self, objects: Iterable[Any], build: Callable[[Any], Any]) -> Iterator[Any]:
+    def items_from(
+        self,
+        objects: Iterable[Any],
+        build: Callable[[Any], Any],
+        id_fields: tuple[str, ...] | None = None,
+    ) -> Iterator[Any]:
         """``build(obj)`` for each object of a page, skipping the objects it cannot read.
 
         The one guard around per-object parsing: an object that is not a record, or whose
         fields have the wrong shape, is counted with its id and reason (``object_skipped``)
-        and the page goes on. ``build`` returns an item or None (an object it skips itself).
+        and the page goes on; one without an id (``id_fields``, by default the spider's
+        when ``id_required``) is counted under ``WITHOUT_ID``. ``build`` returns an item or
+        None (an object it skips itself).
         """
+        if id_fields is None and self.id_required:
+            id_fields = self.id_fields
         for position, obj in enumerate(objects):
             try:
                 if not isinstance(obj, dict):
                     raise TypeError(f"not a record but {type(obj).__name__}")
+                if id_fields and self.object_id(obj, id_fields) is None:
+                    self.crawler.stats.inc_value(WITHOUT_ID)
+                    continue
                 item = build(obj)
             except SHAPE_ERRORS as exc:
                 self.object_skipped(obj, position, f"{type(exc).__name__}: {exc}")
@@ -104,10 +140,10 @@ class MoissonSpider(scrapy.Spider):
             if item is not None:
                 yield item
 
-    def object_id(self, obj: Any) -> str | None:
+    def object_id(self, obj: Any, id_fields: tuple[str, ...] | None = None) -> str | None:
         """The platform's id of a (possibly malformed) object, for the malformed count."""
         if isinstance(obj, dict):
-            for name in self.id_fields:
+            for name in id_fields or self.id_fields:
                 if obj.get(name) not in (None, ""):
                     return str(obj[name])
         return None
@@ -120,6 +156,13 @@ class MoissonSpider(scrapy.Spider):
         if len(named) < MALFORMED_NAMED:
             stats.set_value(MALFORMED_NAMES, [*named, f"{name} ({reason})"])
         logger.error("skipped malformed object %s: %s", name, reason, extra={"spider": self})
+
+    def seen_unchanged(self, platform: str, external_id: str, how: str) -> None:
+        """A listing seen without reading its content again (``how``: crawlers/incremental.py)."""
+        self.crawler.stats.inc_value(f"{INCREMENTAL}{how}")
+        self.crawler.signals.send_catch_log(
+            LISTING_SEEN_UNCHANGED, platform=platform, external_id=external_id
+        )
 
     def request_failed(self, failure) -> None:
         """Errback for pages whose loss only needs counting (HTTP errors, timeouts)."""

@@ -151,9 +151,6 @@ class RichieSpider(MoissonSpider):
         self.paging_stopped("failed_page", request.url, "a courses page failed")
 
     def course_item(self, obj: dict[str, Any], response: Response) -> RawCourse | None:
-        if obj.get("id") is None:
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         organisations = [
             self.names["organizations"].get(str(i)) for i in obj.get("organizations") or []
         ]

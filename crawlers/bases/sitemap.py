@@ -1,9 +1,21 @@
 """Sites whose course pages state the course as schema.org ``Course`` (JSON-LD, microdata, RDFa).
 
-A spider on this base names its sitemaps and the URL rules of its course pages; the base
-walks the sitemaps (index files, gzip), asks for each course page with an errback, reads
-the page's structured data and maps the schema.org ``Course`` to a ``RawCourse``. A
-spider adds what its pages state outside the markup in ``complete_item``.
+Two parts, composed the way Scrapy projects mix a structured-data base into Scrapy's own
+``SitemapSpider`` (``class X(SitemapSpider, StructuredDataSpider)``):
+
+- ``StructuredCourseSpider`` reads a course page's structured data (extruct, through
+  ``crawlers/structured.py``) and maps the schema.org ``Course`` to a ``RawCourse``; a
+  spider adds what its pages state outside the markup in ``complete_item``.
+- ``CourseSitemapSpider`` is ``scrapy.spiders.SitemapSpider`` over it: sitemaps named in
+  ``sitemap_urls`` or listed in a ``robots.txt`` there, index files, gzip with Scrapy's
+  decompression cap (``DOWNLOAD_MAXSIZE``, warning at ``DOWNLOAD_WARNSIZE``),
+  ``sitemap_filter`` (by ``lastmod``, see below) and, with ``sitemap_alternate_links``,
+  the ``xhtml:link`` alternates. ``course_url_rules`` become Scrapy's ``sitemap_rules``.
+
+What Scrapy only logs, the base counts: a sitemap that is refused (``sitemap_too_large``:
+its decompressed size passes the cap; ``invalid_sitemap``; ``empty_sitemap``) or one
+nested deeper than ``sitemap_max_depth`` (paging stopped: the run is not healthy).
+Every sitemap counts towards ``MOISSON_MAX_PAGES``; every request has an errback.
 
 Pages that yield no course are counted by reason: ``no_structured_data``,
 ``wrong_type`` (schema.org data, but no ``Course``), ``invalid_jsonld`` (the only course
@@ -13,13 +25,15 @@ block is not valid JSON), ``login_redirect``, ``http_<status>``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from scrapy import Request
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip
-from scrapy.utils.sitemap import Sitemap
+from scrapy.spiders import SitemapSpider
+from scrapy.utils.gz import gzip_magic_number
 
+from crawlers import incremental
 from crawlers.bases.common import MoissonSpider
 from crawlers.items import RawCourse
 from crawlers.structured import (
@@ -32,58 +46,24 @@ from crawlers.structured import (
     url_of,
 )
 
-SITEMAP_URL = re.compile(r"sitemap|\.xml(\.gz)?($|\?)", re.I)
+SITEMAP_URL = re.compile(r"sitemap|\.xml(\.gz)?($|\?)|/robots\.txt$", re.I)
+SITEMAP_DEPTH = "sitemap_depth"  # request meta: how many sitemaps led to this one
 
 
-class CourseSitemapSpider(MoissonSpider):
-    """Configure ``sitemap_urls`` and ``course_url_rules``; override the hooks you need."""
+class StructuredCourseSpider(MoissonSpider):
+    """A course page's schema.org ``Course`` as a ``RawCourse``: the ``parse_course`` callback."""
 
-    sitemap_urls: ClassVar[list[str]] = []
-    # Course pages: URLs matching any of these regular expressions.
-    course_url_rules: ClassVar[list[str]] = []
-    # Sitemaps of an index worth following (all by default).
-    sitemap_follow: ClassVar[list[str]] = [""]
     course_types: ClassVar[tuple[str, ...]] = ("Course",)
     id_fields: ClassVar[tuple[str, ...]] = ("@id", "url", "name")
-
-    async def start(self):
-        for url in self.sitemap_urls:
-            yield Request(url, callback=self.parse_sitemap, errback=self.request_failed)
-
-    # -- sitemaps -----------------------------------------------------------------------
-
-    def parse_sitemap(self, response: Response):
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            body = gunzip(body)
-        try:
-            sitemap = Sitemap(body)
-            entries = list(sitemap)
-        except Exception as exc:  # lxml raises many kinds on a page that is not XML
-            self.page_failed(response, response.url, "invalid_sitemap", repr(exc))
-            return
-        if not entries:
-            self.page_failed(response, response.url, "empty_sitemap", "no <loc> in the sitemap")
-            return
-        for entry in entries:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                if any(re.search(rule, loc) for rule in self.sitemap_follow):
-                    yield Request(loc, callback=self.parse_sitemap, errback=self.request_failed)
-            elif self.is_course_url(loc):
-                yield self.course_request(loc, entry)
-
-    def is_course_url(self, url: str) -> bool:
-        return any(re.search(rule, url) for rule in self.course_url_rules)
-
-    def course_request(self, url: str, entry: dict[str, Any]) -> Request:
-        return Request(url, callback=self.parse_course, errback=self.request_failed)
+    id_required: ClassVar[bool] = False  # a page's course is known by its URL
 
     # -- course pages ---------------------------------------------------------------------
 
     def parse_course(self, response: Response):
+        if response.status == 304:  # asked conditionally: the page is as we last read it
+            known = response.meta[incremental.KNOWN]
+            self.seen_unchanged(known["platform"], known["external_id"], incremental.NOT_MODIFIED)
+            return
         if self.redirected_to_login(response):
             self.page_failed(response, response.url, "login_redirect", "redirected to sign in")
             return
@@ -117,7 +97,10 @@ class CourseSitemapSpider(MoissonSpider):
             raw=node,
             **schema_course_fields(node),
         )
-        return self.complete_item(item, response, node, nodes)
+        item = self.complete_item(item, response, node, nodes)
+        if item is not None:
+            item["validators"] = incremental.validators_of(response)
+        return item
 
     def external_id(self, node: dict[str, Any], response: Response) -> str:
         """The platform's id of the course; by default its canonical URL."""
@@ -134,8 +117,127 @@ class CourseSitemapSpider(MoissonSpider):
         return item
 
     def callback_for_url(self, url: str):
+        return self.parse_course
+
+
+class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
+    """Configure ``sitemap_urls`` and ``course_url_rules``; override the hooks you need."""
+
+    sitemap_urls: ClassVar[list[str]] = []
+    # Course pages: URLs matching any of these regular expressions.
+    course_url_rules: ClassVar[list[str]] = []
+    # Sitemaps of an index worth following (all by default).
+    sitemap_follow: ClassVar[list[str]] = [""]
+    # Also follow a sitemap entry's <xhtml:link rel="alternate"> URLs.
+    sitemap_alternate_links: ClassVar[bool] = False
+    # Sitemaps nested deeper than this (robots.txt -> index -> ... -> urlset) are not read.
+    sitemap_max_depth: ClassVar[int] = 4
+
+    @property
+    def sitemap_rules(self) -> list[tuple[str, str]]:
+        """Scrapy's rules, from ``course_url_rules``: a course page goes to ``parse_course``."""
+        return [(rule, "parse_course") for rule in self.course_url_rules]
+
+    # What the catalogue knows of the course pages (crawlers/incremental.py), by URL;
+    # loaded when a crawl starts (``moisson parse`` and offline tests know nothing).
+    known_pages: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    async def start(self):
+        self.known_pages = incremental.known_pages(self.crawler)
+        for url in self.sitemap_urls:
+            yield self.sitemap_request(url, depth=0)
+
+    def sitemap_request(self, url: str, depth: int) -> Request:
+        return Request(
+            url,
+            callback=self._parse_sitemap,
+            errback=self.request_failed,
+            meta={SITEMAP_DEPTH: depth},
+        )
+
+    # -- sitemaps: Scrapy's SitemapSpider, with what it leaves out counted ----------------
+
+    def _parse_sitemap(self, response: Response):
+        self._read: dict[str, dict[str, Any]] | None = None  # set by sitemap_filter
+        self._too_large = False  # set by _get_sitemap_body
+        try:
+            found = list(super()._parse_sitemap(response))
+        except Exception as exc:  # lxml raises many kinds on a body that is not XML
+            self.page_failed(response, response.url, "invalid_sitemap", repr(exc))
+            return
+        is_robots = response.url.endswith("/robots.txt")
+        if self._too_large:
+            cap = response.meta.get("download_maxsize", self._max_size)
+            detail = f"decompressed size over DOWNLOAD_MAXSIZE ({cap} bytes)"
+            self.page_failed(response, response.url, "sitemap_too_large", detail)
+            return
+        if not is_robots and self._read is None:
+            self.page_failed(response, response.url, "invalid_sitemap", "not a sitemap")
+            return
+        if not found and (is_robots or not self._read):
+            detail = "no Sitemap: line" if is_robots else "no <loc> in the sitemap"
+            self.page_failed(response, response.url, "empty_sitemap", detail)
+            return
+        depth = response.meta.get(SITEMAP_DEPTH, 0) + 1
+        for request in found:
+            if request.callback == self._parse_sitemap:
+                if depth > self.sitemap_max_depth:
+                    detail = f"sitemaps nested deeper than {self.sitemap_max_depth}"
+                    self.paging_stopped("sitemap_depth", request.url, detail)
+                    continue
+                following = self.listing_page(self.sitemap_request(request.url, depth))
+            else:
+                entry = (self._read or {}).get(request.url, {"loc": request.url})
+                following = self.course_request(request.url, entry)
+            if following is not None:
+                yield following
+
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        body = super()._get_sitemap_body(response)
+        if body is None and gzip_magic_number(response):
+            self._too_large = True  # Scrapy's gunzip stopped at the size cap
+        return body
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """Scrapy's hook on a sitemap's entries; the base remembers each page's entry.
+
+        A spider narrows entries here (``super().sitemap_filter`` first); ``course_request``
+        sees the entry (``loc``, ``lastmod``, ``alternate``) of each course page.
+        """
+        self._read = {}
+        for entry in entries:
+            for url in [entry.get("loc"), *(entry.get("alternate") or [])]:
+                if url:
+                    self._read.setdefault(url, entry)
+            yield entry
+
+    def is_course_url(self, url: str) -> bool:
+        return any(rule.search(url) for rule, _callback in self._cbs)
+
+    def course_request(self, url: str, entry: dict[str, Any]) -> Request | None:
+        """The request for one course page of a sitemap; None when it is not to be fetched.
+
+        A page the catalogue read before is skipped when the sitemap's ``lastmod`` is not
+        later than that read's, else asked for conditionally (crawlers/incremental.py).
+        """
+        known = self.known_pages.get(url)
+        if known and incremental.unchanged_since(entry.get("lastmod"), known):
+            self.seen_unchanged(known["platform"], known["external_id"], incremental.SKIPPED)
+            return None
+        request = Request(
+            url,
+            callback=self.parse_course,
+            errback=self.request_failed,
+            meta={incremental.LASTMOD: entry.get("lastmod")},
+        )
+        request, asked = incremental.conditional(request, known)
+        if asked:
+            self.crawler.stats.inc_value(incremental.PREFIX + incremental.CONDITIONAL)
+        return request
+
+    def callback_for_url(self, url: str):
         if url in self.sitemap_urls or SITEMAP_URL.search(url) or not self.is_course_url(url):
-            return self.parse_sitemap
+            return self._parse_sitemap
         return self.parse_course
 
 

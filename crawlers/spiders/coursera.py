@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, with_query
-from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 API = "https://api.coursera.org/api/courses.v1"
@@ -28,7 +27,7 @@ FIELDS = (
 class CourseraSpider(JsonApiSpider):
     # The platform's data states neither sessions nor a pace (see the recordings), so the
     # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
-    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    key_field_minimums = {"sessions_or_pace": 0}
     name = "coursera"
     platform = "coursera"
     platform_label = "Coursera"
@@ -48,9 +47,6 @@ class CourseraSpider(JsonApiSpider):
         return with_query(url, start=following) if following else None
 
     def course_item(self, course: dict[str, Any], response: Response, page: Any):
-        if not course.get("id"):
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         languages = [str(code) for code in course.get("primaryLanguages") or []]
         if not any(code.lower().startswith("fr") for code in languages):
             self.crawler.stats.inc_value("moisson/records/skipped/not_french")

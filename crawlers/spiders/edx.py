@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
-from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 APPLICATION = "IGSYV1Z1XI"
@@ -27,7 +26,7 @@ INDEX_URL = f"https://{APPLICATION.lower()}-dsn.algolia.net/1/indexes/product"
 class EdxSpider(JsonApiSpider):
     # The platform's data states neither sessions nor a pace (see the recordings), so the
     # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
-    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    key_field_minimums = {"sessions_or_pace": 0}
     name = "edx"
     platform = "edx"
     platform_label = "edX"
@@ -65,9 +64,6 @@ class EdxSpider(JsonApiSpider):
         return None
 
     def course_item(self, hit: dict[str, Any], response: Response, page: Any) -> RawCourse | None:
-        if not hit.get("objectID"):
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         weeks = hit.get("weeks_to_complete")
         descriptions = [hit.get("secondary_description"), hit.get("tertiary_description")]
         return RawCourse(

@@ -30,7 +30,6 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawlers.bases.json_api import JsonApiSpider, query_int, with_query
-from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 from pipelines.normalise.qualification import parse_qualification
 
@@ -55,7 +54,7 @@ UNSTATED = {
 class MonCompteFormationSpider(JsonApiSpider):
     # The platform's data states neither sessions nor a pace (see the recordings), so the
     # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
-    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    key_field_minimums = {"sessions_or_pace": 0}
     name = "mon_compte_formation"
     platform = "mon_compte_formation"
     platform_label = "Mon Compte Formation (CPF)"
@@ -118,9 +117,6 @@ class MonCompteFormationSpider(JsonApiSpider):
     # -- one offer ---------------------------------------------------------------------
 
     def offer_item(self, offer: dict[str, Any], response: Response) -> RawCourse | None:
-        if not offer.get("numero_formation"):
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         if _number(offer.get("nb_session_a_distance")) <= 0:
             self.crawler.stats.inc_value("moisson/offers/not_distance")
             return None

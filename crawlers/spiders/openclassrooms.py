@@ -12,7 +12,6 @@ import re
 from scrapy.http import Response
 
 from crawlers.bases.sitemap import CourseSitemapSpider
-from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 
 PAGE = re.compile(r"/fr/(courses|paths)/(\d+)-")
@@ -21,7 +20,7 @@ PAGE = re.compile(r"/fr/(courses|paths)/(\d+)-")
 class OpenClassroomsSpider(CourseSitemapSpider):
     # The platform's data states neither sessions nor a pace (see the recordings), so the
     # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
-    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    key_field_minimums = {"sessions_or_pace": 0}
     name = "openclassrooms"
     platform = "openclassrooms"
     platform_label = "OpenClassrooms"

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from scrapy import Request
 from scrapy.http import Response
 
 from crawlers.bases.sitemap import CourseSitemapSpider
@@ -35,25 +34,24 @@ class SchemaOrgSpider(CourseSitemapSpider):
 
     def __init__(self, *args, site: str | None = None, **kwargs):
         """``-a site=PLATFORM`` crawls one site only."""
-        super().__init__(*args, **kwargs)
+        # before the base's __init__, which reads the sitemaps and course rules below
         self.sites = [s for s in configured_sites() if site in (None, s["platform"])]
         if not self.sites:
             raise ValueError(f"no schema.org site named {site!r} in {SITES_FILE}")
+        super().__init__(*args, **kwargs)
 
-    async def start(self):
-        for site in self.sites:
-            for url in site["sitemap_urls"]:
-                yield Request(url, callback=self.parse_sitemap, errback=self.request_failed)
+    @property
+    def sitemap_urls(self) -> list[str]:
+        return [url for site in self.sites for url in site["sitemap_urls"]]
+
+    @property
+    def course_url_rules(self) -> list[str]:
+        """Each site's rules; they name the site's host, so a URL matches its own site's."""
+        return [rule for site in self.sites for rule in site["course_url_rules"]]
 
     def site_for(self, url: str) -> dict[str, Any] | None:
         host = urlparse(url).netloc
         return next((s for s in self.sites if urlparse(s["base_url"]).netloc == host), None)
-
-    def is_course_url(self, url: str) -> bool:
-        import re
-
-        site = self.site_for(url)
-        return bool(site) and any(re.search(rule, url) for rule in site["course_url_rules"])
 
     def platform_info(self, platform: str) -> dict[str, str | None]:
         site = next((s for s in self.sites if s["platform"] == platform), {})

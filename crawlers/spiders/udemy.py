@@ -21,7 +21,6 @@ from scrapy.http import Response
 
 from crawlers.bases.common import UnparseablePage
 from crawlers.bases.sitemap import CourseSitemapSpider
-from crawlers.extensions.coverage import key_field_coverage
 from crawlers.items import RawCourse
 from crawlers.structured import names, nodes_of_type
 
@@ -35,7 +34,7 @@ API_FIELDS = (
 class UdemySpider(CourseSitemapSpider):
     # The platform's data states neither sessions nor a pace (see the recordings), so the
     # health check does not ask for them (docs/OPERATIONS.md, "Health checks").
-    custom_settings = {"SPIDERMON_FIELD_COVERAGE_RULES": key_field_coverage(sessions_or_pace=0)}
+    key_field_minimums = {"sessions_or_pace": 0}
     name = "udemy"
     platform = "udemy"
     platform_label = "Udemy"
@@ -108,7 +107,9 @@ class UdemySpider(CourseSitemapSpider):
             self.paging_stopped("failed_page", response.url, "the page could not be read")
             return
         asked = parse_qs(urlparse(response.url).query).get("language", [None])[0]
-        yield from self.items_from(results, lambda record: self.api_item(record, response, asked))
+        yield from self.items_from(
+            results, lambda record: self.api_item(record, response, asked), id_fields=("id",)
+        )
         if not results and page.get("next"):
             self.paging_stopped("empty_page", response.url, "no results, a next page announced")
         elif page.get("next"):
@@ -125,9 +126,6 @@ class UdemySpider(CourseSitemapSpider):
         self.paging_stopped("failed_page", failure.request.url, "the page failed")
 
     def api_item(self, record: dict[str, Any], response: Response, asked: str | None):
-        if record.get("id") is None:
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         locale = record.get("locale") if isinstance(record.get("locale"), dict) else {}
         price = record.get("price_detail") if isinstance(record.get("price_detail"), dict) else {}
         category = record.get("primary_category") or {}
