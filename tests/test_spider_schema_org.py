@@ -1,4 +1,4 @@
-"""The schema_org spider: two university sites (JSON-LD, microdata, RDFa), one platform each."""
+"""The schema_org spider: four sites (JSON-LD, microdata, RDFa), one platform each."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from tests.recorded import fresh_crawler, harvest, parse_body
 
 P1 = "https://www.pantheonsorbonne.fr/formation-en-ligne/"
 BX = "https://www.u-bordeaux.fr/formation/mooc/"
+CNAM = "https://formation.cnam.fr/rechercher-par-discipline/"
+M2I = "https://www.m2iformation.fr/"
 
 
 @pytest.fixture(scope="module")
@@ -19,15 +21,47 @@ def found():
 
 def test_sites_come_from_the_data_file():
     spider = fresh_crawler("schema_org").spider
-    assert [s["platform"] for s in spider.sites] == ["pantheon_sorbonne", "u_bordeaux"]
+    assert [s["platform"] for s in spider.sites] == [
+        "pantheon_sorbonne",
+        "u_bordeaux",
+        "cnam",
+        "m2i",
+    ]
     assert spider.platform_info("u_bordeaux")["base_url"] == "https://www.u-bordeaux.fr"
 
 
 def test_course_rules_per_site(found):
     urls = [r.url for r in found.requests]
-    assert len(urls) == 6
+    assert len(urls) == 12
     assert P1 + "droit-des-entreprises" in urls
     assert not any("/actualites/" in u or u.rstrip("/").endswith("/mooc") for u in urls)
+    assert not any(u.endswith(("/rechercher-par-discipline/", "/formations/")) for u in urls)
+    assert not any("/blog/" in u for u in urls)
+
+
+def test_cnam_course_unit(found):
+    java = found.by_id(CNAM + "programmation-java-notions-de-base-1084302.kjsp")
+    assert java["platform"] == "cnam"
+    assert java["title"] == "Programmation Java : notions de base"
+    assert java["code"] == "NFA031"
+    assert java["organisations"] == ["Conservatoire national des arts et métiers"]
+    assert java["certificate"] == "6 crédits ECTS"
+    assert java["price"] == 300 and java["currency"] == "EUR"
+    assert [(s["start"], s["end"], s["effort"]) for s in java["sessions"]] == [
+        ("2026-10-05", "2027-02-13", "PT5H")
+    ]
+
+
+def test_m2i_virtual_class(found):
+    python = found.by_id(M2I + "formation-python-programmation-objet/PYT-PO/")
+    assert python["platform"] == "m2i"
+    assert python["title"] == "Python : programmation objet"
+    assert python["organisations"] == ["M2i Formation"]
+    assert python["price"] == 1990 and python["duration"] == "P5D"
+    assert [(s["start"], s["end"]) for s in python["sessions"]] == [
+        ("2026-12-07", "2026-12-11"),
+        ("2027-02-08", "2027-02-12"),
+    ]
 
 
 def test_jsonld_course_with_instance(found):
@@ -79,7 +113,8 @@ def test_every_item_properties(found, index):
 @freeze_time(REFERENCE_TIME)
 def test_pipelines_keep_all(found):
     kept, dropped = found.normalised()
-    assert len(kept) == 6 and dropped == []
+    assert len(kept) == 12 and dropped == []
+    assert kept[M2I + "formation-excel-perfectionnement/EXC-PE/"].duration_weeks_min is not None
     law = kept[P1 + "droit-des-entreprises"]
     assert law.sessions[0].start.isoformat() == "2027-01-31T23:00:00+00:00"
 

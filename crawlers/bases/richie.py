@@ -6,6 +6,11 @@ their organisations and categories by id only, so the spider reads those two lis
 first and then the courses, which it turns into items with the names resolved.
 The course object's shape is built by richie's
 ``src/richie/apps/search/indexers/courses.py`` (``format_es_object_for_api``).
+
+A spider reads one site (its ``platform``, ``platform_label`` and ``base_url``) or, when
+its ``sites_file`` names several (crawlers/bases/sites.py; ``crawlers/spiders/richie_sites.py``
+reads ``crawlers/data/richie_sites.json``), each as its own platform: the site of a response
+is the one whose host it is on, and each site keeps its own names and count.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawlers.bases.common import MoissonSpider, UnparseablePage, failure_reason
+from crawlers.bases.sites import SitesMixin
 from crawlers.items import RawCourse
 
 LOOKUPS = ("organizations", "categories")
@@ -33,7 +39,7 @@ RUN_FIELDS = (
 )
 
 
-class RichieSpider(MoissonSpider):
+class RichieSpider(SitesMixin, MoissonSpider):
     """Configure ``name``, ``platform`` and ``base_url``; the rest is richie's API."""
 
     api_path: ClassVar[str] = "/api/v1.0/"
@@ -43,43 +49,50 @@ class RichieSpider(MoissonSpider):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.names: dict[str, dict[str, str]] = {kind: {} for kind in LOOKUPS}
-        self.total_courses: int | None = None
+        # per site (by host): organisation and category names, and the announced count
+        self.names = {host: {kind: {} for kind in LOOKUPS} for host in self.by_host}
+        self.total_courses: dict[str, int] = {}
 
-    def api_url(self, kind: str, offset: int, limit: int) -> str:
+    def api_url(self, base_url: str, kind: str, offset: int, limit: int) -> str:
         query = urlencode({"limit": limit, "offset": offset})
-        return urljoin(self.base_url, f"{self.api_path}{kind}/?{query}")
+        return urljoin(base_url, f"{self.api_path}{kind}/?{query}")
 
     async def start(self):
-        first = self.lookup_request(LOOKUPS[0], 0)
-        if first is not None:
-            yield first
+        for site in self.by_host.values():
+            first = self.lookup_request(site["base_url"], LOOKUPS[0], 0)
+            if first is not None:
+                yield first
 
     # -- organisations and categories: id -> name -----------------------------------
 
-    def lookup_request(self, kind: str, offset: int) -> Request | None:
+    def lookup_request(self, base_url: str, kind: str, offset: int) -> Request | None:
         return self.listing_page(
             Request(
-                self.api_url(kind, offset, self.lookup_page_size),
+                self.api_url(base_url, kind, offset, self.lookup_page_size),
                 callback=self.parse_lookup,
                 errback=self.lookup_failed,
                 cb_kwargs={"kind": kind, "offset": offset},
             )
         )
 
-    def after_lookup(self, kind: str):
-        """The next list's first page: the following lookup, then the courses."""
+    def after_lookup(self, url: str, kind: str):
+        """The next list's first page on ``url``'s site: the following lookup, then the courses."""
+        site = self.by_host.get(urlparse(url).netloc)
+        if site is None:  # a page of no site of this spider (moisson parse): nothing follows
+            return
+        base_url = site["base_url"]
         following = LOOKUPS.index(kind) + 1
         if following < len(LOOKUPS):
-            request = self.lookup_request(LOOKUPS[following], 0)
+            request = self.lookup_request(base_url, LOOKUPS[following], 0)
         else:
-            request = self.courses_request(0)
+            request = self.courses_request(base_url, 0)
         if request is not None:
             yield request
 
     def parse_lookup(self, response: Response, kind: str, offset: int | None = None):
         offset = url_offset(response.url)
         try:
+            site = self.site_for(response.url)
             page = self.read_json(response)
             objects, total = page["objects"], page["meta"]["total_count"]
             if not isinstance(objects, list):
@@ -88,34 +101,35 @@ class RichieSpider(MoissonSpider):
         except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
             self.paging_stopped("failed_page", response.url, f"the {kind} page failed")
-            yield from self.after_lookup(kind)
+            yield from self.after_lookup(response.url, kind)
             return
+        names = self.names[urlparse(site["base_url"]).netloc][kind]
         for obj in objects:
             if isinstance(obj, dict) and obj.get("id") is not None and obj.get("title"):
-                self.names[kind][str(obj["id"])] = obj["title"]
+                names[str(obj["id"])] = obj["title"]
         if objects and offset + len(objects) < total:
-            following = self.lookup_request(kind, offset + len(objects))
+            following = self.lookup_request(site["base_url"], kind, offset + len(objects))
             if following is not None:  # None: the page ceiling is reached
                 yield following
             return
         if not objects and offset < total:
             self.paging_stopped("empty_page", response.url, f"no {kind}, {total} announced")
         # Names are a nicety: without them the courses still come, with ids only.
-        yield from self.after_lookup(kind)
+        yield from self.after_lookup(response.url, kind)
 
     def lookup_failed(self, failure):
         request = failure.request
         self.page_failed(None, request.url, failure_reason(failure), repr(failure.value))
         kind = request.cb_kwargs["kind"]
         self.paging_stopped("failed_page", request.url, f"the {kind} page failed")
-        yield from self.after_lookup(kind)
+        yield from self.after_lookup(request.url, kind)
 
     # -- courses ------------------------------------------------------------------------
 
-    def courses_request(self, offset: int) -> Request | None:
+    def courses_request(self, base_url: str, offset: int) -> Request | None:
         return self.listing_page(
             Request(
-                self.api_url("courses", offset, self.page_size),
+                self.api_url(base_url, "courses", offset, self.page_size),
                 callback=self.parse_courses,
                 errback=self.courses_failed,
                 cb_kwargs={"offset": offset},
@@ -124,24 +138,26 @@ class RichieSpider(MoissonSpider):
 
     def parse_courses(self, response: Response, offset: int | None = None):
         offset = url_offset(response.url)
+        host = urlparse(response.url).netloc
         try:
+            site = self.site_for(response.url)
             page = self.read_json(response)
             objects = page["objects"]
             if not isinstance(objects, list):
                 raise TypeError(f"objects is {type(objects).__name__}, not a list")
-            self.total_courses = int(page["meta"]["total_count"])
-            self.crawler.stats.set_value("moisson/items/expected", self.total_courses)
+            total = self.total_courses[host] = int(page["meta"]["total_count"])
+            expected = sum(self.total_courses.values())
+            self.crawler.stats.set_value("moisson/items/expected", expected)
         except (UnparseablePage, KeyError, TypeError, ValueError) as exc:
             self.page_failed(response, response.url, "unparseable", str(exc))
             self.paging_stopped("failed_page", response.url, "a courses page failed")
             return
         yield from self.items_from(objects, lambda obj: self.course_item(obj, response))
         if not objects:
-            if offset < self.total_courses:
-                detail = f"no courses, {self.total_courses} announced"
-                self.paging_stopped("empty_page", response.url, detail)
-        elif offset + len(objects) < self.total_courses:
-            following = self.courses_request(offset + len(objects))
+            if offset < total:
+                self.paging_stopped("empty_page", response.url, f"no courses, {total} announced")
+        elif offset + len(objects) < total:
+            following = self.courses_request(site["base_url"], offset + len(objects))
             if following is not None:
                 yield following
 
@@ -151,8 +167,11 @@ class RichieSpider(MoissonSpider):
         self.paging_stopped("failed_page", request.url, "a courses page failed")
 
     def course_item(self, obj: dict[str, Any], response: Response) -> RawCourse | None:
+        site = self.site_for(response.url)
+        base_url = site["base_url"]
+        names_of = self.names[urlparse(base_url).netloc]
         organisations = [
-            self.names["organizations"].get(str(i)) for i in obj.get("organizations") or []
+            names_of["organizations"].get(str(i)) for i in obj.get("organizations") or []
         ]
         highlighted = obj.get("organization_highlighted")
         names = [n for n in organisations if n]
@@ -160,9 +179,9 @@ class RichieSpider(MoissonSpider):
             names.insert(0, highlighted)
         cover = obj.get("cover_image") if isinstance(obj.get("cover_image"), dict) else {}
         return RawCourse(
-            platform=self.platform,
+            platform=site["platform"],
             external_id=str(obj["id"]),
-            url=urljoin(self.base_url, obj["absolute_url"]) if obj.get("absolute_url") else None,
+            url=urljoin(base_url, obj["absolute_url"]) if obj.get("absolute_url") else None,
             source_url=response.url,
             title=obj.get("title"),
             code=obj.get("code"),
@@ -170,10 +189,10 @@ class RichieSpider(MoissonSpider):
             duration=obj.get("duration"),
             effort=obj.get("effort"),
             categories=[
-                self.names["categories"].get(str(i), str(i)) for i in obj.get("categories") or []
+                names_of["categories"].get(str(i), str(i)) for i in obj.get("categories") or []
             ],
             organisations=names,
-            image=urljoin(self.base_url, cover["src"]) if cover.get("src") else None,
+            image=urljoin(base_url, cover["src"]) if cover.get("src") else None,
             sessions=[self.session(run) for run in obj.get("course_runs") or []],
             raw=obj,
         )

@@ -1,0 +1,65 @@
+"""Spiders that read several sites of one software, each site its own platform.
+
+A spider reads the site its class names (``platform``, ``platform_label``, ``base_url``) or
+those of a data file (``crawlers/data/<software>_sites.json``, ``{"sites": [...]}``, one
+object per site with at least ``platform``, ``label`` and ``base_url``): adding a site of
+software the project knows is adding an object there and its recordings. The site of a
+response is the one whose host it is on.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+from crawlers.bases.common import UnparseablePage
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@cache
+def _file_sites(path: Path) -> tuple[dict[str, Any], ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["sites"])
+
+
+def configured_sites(filename: str, site: str | None = None) -> list[dict[str, Any]]:
+    """The sites of ``crawlers/data/filename``; only the one named ``site`` if given."""
+    path = DATA / filename
+    chosen = [dict(s) for s in _file_sites(path) if site in (None, s["platform"])]
+    if not chosen:
+        raise ValueError(f"no site named {site!r} in {path}")
+    return chosen
+
+
+class SitesMixin:
+    """``self.sites`` and ``self.by_host``; ``sites_file`` names the data file, if any."""
+
+    sites_file: ClassVar[str | None] = None
+
+    def __init__(self, *args, site: str | None = None, **kwargs):
+        """``-a site=PLATFORM`` reads one site of the data file only."""
+        super().__init__(*args, **kwargs)
+        self.sites = self.site_list(site)
+        self.by_host = {urlparse(s["base_url"]).netloc: s for s in self.sites}
+        if self.sites_file:
+            self.allowed_domains = list(self.by_host)
+
+    def site_list(self, site: str | None = None) -> list[dict[str, Any]]:
+        if self.sites_file:
+            return configured_sites(self.sites_file, site)
+        own = {"platform": self.platform, "label": self.platform_label, "base_url": self.base_url}
+        return [{**own, "language": self.default_language}]
+
+    def site_for(self, url: str) -> dict[str, Any]:
+        """The site ``url`` is on; UnparseablePage for a host of no site of this spider."""
+        host = urlparse(url).netloc
+        if host not in self.by_host:
+            raise UnparseablePage(f"{host} is not a site of this spider")
+        return self.by_host[host]
+
+    def platform_info(self, platform: str) -> dict[str, str | None]:
+        site = next((s for s in self.sites if s["platform"] == platform), {})
+        return {"label": site.get("label") or platform, "base_url": site.get("base_url")}
