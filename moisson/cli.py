@@ -409,18 +409,25 @@ def cmd_record(args) -> int:
 
     from crawlers.replay import DEFAULT_RECORDINGS
     from crawlers.settings import project_settings
-    from moisson.record import RecordError, fetch, save_response
+    from moisson.record import RecordError, fetch, from_file, save_response
 
     parts = urlparse(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"{args.url!r} is not an http(s) URL")
     folder = Path(args.recordings or DEFAULT_RECORDINGS) / args.spider
+    if args.from_file and not (args.source or "").strip():
+        raise UsageError("--from-file needs --source: what the file was built from")
+    if args.source and not args.from_file:
+        raise UsageError("--source goes with --from-file (a fetched page is captured)")
     try:
-        fetched = fetch(args.url, project_settings().get("USER_AGENT"))
+        if args.from_file:
+            fetched = from_file(args.from_file, args.url, args.status, args.content_type)
+        else:
+            fetched = fetch(args.url, project_settings().get("USER_AGENT"))
     except RecordError as exc:
         print(f"moisson record: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    body = save_response(folder, fetched, name=args.name)
+    body = save_response(folder, fetched, name=args.name, built_from=args.source)
     print(f"{fetched.status} {fetched.url} -> {body} ({len(fetched.body)} bytes)")
     return EXIT_OK
 
@@ -751,6 +758,12 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("spider")
     record.add_argument("url")
     record.add_argument("--name", help="body file name (default: from the URL)")
+    record.add_argument(
+        "--from-file", type=Path, help="a body written by hand, served as URL (nothing fetched)"
+    )
+    record.add_argument("--source", help="with --from-file: what the file was built from")
+    record.add_argument("--status", type=int, default=200, help="with --from-file (200)")
+    record.add_argument("--content-type", help="with --from-file (default: from its name)")
     record.add_argument("--recordings", type=Path, help="recordings root (default: built-in)")
     record.set_defaults(func=cmd_record)
 

@@ -1,8 +1,11 @@
-"""``moisson record``: save a live response into a spider's recordings, with URL and date.
+"""``moisson record``: save a response into a spider's recordings, with URL and provenance.
 
 The response is fetched once, politely (the project's user agent, robots.txt obeyed), and
 stored as a body file plus an ``index.json`` entry; ``METADATA.json`` notes where and when
-it was captured. Replays and tests then serve exactly those bytes.
+it was captured. With ``--from-file FILE --source TEXT`` the body is a file written by hand
+(from the platform's documented format, a sample in its source code…): it is stored the
+same way, and ``METADATA.json`` says it was BUILT, from what, and when. Replays and tests
+then serve exactly those bytes.
 """
 
 from __future__ import annotations
@@ -60,10 +63,30 @@ def _get(url: str, user_agent: str, timeout: float) -> Fetched:
         return Fetched(url, exc.code, exc.headers.get("Content-Type"), exc.read())
 
 
+def from_file(path: Path, url: str, status: int = 200, content_type: str | None = None):
+    """A hand-built response: the bytes of ``path`` as served at ``url``."""
+    try:
+        body = Path(path).read_bytes()
+    except OSError as exc:
+        raise RecordError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not 100 <= status <= 599:
+        raise RecordError(f"--status {status}: not an HTTP status")
+    content_type = content_type or mimetypes.guess_type(str(path))[0]
+    return Fetched(url, status, content_type, body)
+
+
 def save_response(
-    folder: Path, fetched: Fetched, fetched_at: datetime | None = None, name: str | None = None
+    folder: Path,
+    fetched: Fetched,
+    fetched_at: datetime | None = None,
+    name: str | None = None,
+    built_from: str | None = None,
 ) -> Path:
-    """Store ``fetched`` in ``folder`` (body file, index entry, provenance); return the body."""
+    """Store ``fetched`` in ``folder`` (body file, index entry, provenance); return the body.
+
+    ``built_from`` (what a hand-built body was written from) marks it BUILT rather than
+    captured, in ``METADATA.json`` and its index entry.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     fetched_at = fetched_at or datetime.now(UTC)
     name = name or _file_name(fetched, folder)
@@ -78,6 +101,8 @@ def save_response(
         "body": name,
         "recorded_at": fetched_at.isoformat(),
     }
+    if built_from:
+        entry["built"] = True
     index["responses"] = [r for r in index["responses"] if r.get("url") != fetched.url] + [entry]
     index_file.write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
     metadata_file = folder / "METADATA.json"
@@ -86,11 +111,20 @@ def save_response(
     provenance = metadata.get("provenance")
     if not isinstance(provenance, dict):
         provenance = {"earlier": provenance} if provenance else {}
-    provenance[name] = f"CAPTURED from {fetched.url} on {fetched_at.isoformat()} (moisson record)"
+    if built_from:
+        provenance[name] = (
+            f"BUILT, not captured: {built_from}; served as {fetched.url}; added on "
+            f"{fetched_at.isoformat()} (moisson record --from-file)"
+        )
+    else:
+        provenance[name] = (
+            f"CAPTURED from {fetched.url} on {fetched_at.isoformat()} (moisson record)"
+        )
     metadata["provenance"] = provenance
-    if metadata.get("captured") in (None, False) and len(provenance) == 1:
-        metadata["captured"] = True
-    elif metadata.get("captured") is False:
+    captured = metadata.get("captured")
+    if len(provenance) == 1 or captured is None:
+        metadata["captured"] = not built_from
+    elif captured is not (not built_from):
         metadata["captured"] = "partly"
     metadata_file.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     return body_path

@@ -318,15 +318,7 @@ class CatalogueWriter:
                 )
             for chunk in chunks(unchanged_ids):
                 conn.execute(
-                    update(Listing)
-                    .where(Listing.id.in_(chunk))
-                    .values(
-                        last_seen=seen_at,
-                        last_seen_run_id=run_id,
-                        missing_since=None,
-                        missing_runs=0,
-                        hidden=False,
-                    )
+                    update(Listing).where(Listing.id.in_(chunk)).values(_seen(run_id, seen_at))
                 )
             if to_write:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
@@ -689,15 +681,7 @@ class CatalogueWriter:
                     ).scalars()
                 )
                 seen += conn.execute(
-                    update(Listing)
-                    .where(known)
-                    .values(
-                        last_seen=seen_at,
-                        last_seen_run_id=run_id,
-                        missing_since=None,
-                        missing_runs=0,
-                        hidden=False,
-                    )
+                    update(Listing).where(known).values(_seen(run_id, seen_at))
                 ).rowcount
             if reappeared - {None}:
                 self.refresh_courses(conn, reappeared - {None}, seen_at)
@@ -743,6 +727,17 @@ def _course_values(values: dict, seen_at: datetime, created: bool = False) -> di
     if created:
         row["created_at"] = seen_at
     return row
+
+
+def _seen(run_id: int, seen_at: datetime) -> dict[str, Any]:
+    """A listing seen by a run: no longer missing, shown again if it was hidden."""
+    return {
+        "last_seen": seen_at,
+        "last_seen_run_id": run_id,
+        "missing_since": None,
+        "missing_runs": 0,
+        "hidden": False,
+    }
 
 
 def _changed_fields(old: dict | None, new: dict) -> list[str]:
