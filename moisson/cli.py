@@ -180,12 +180,16 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
     results = run_crawl(names, settings, progress)
     status = EXIT_OK if all(r.healthy for r in results) else EXIT_FAILED
     if getattr(args, "json", False):
+        from storage.queries import catalogue_stats
+
         print(
             json.dumps(
                 {
                     "healthy": status == EXIT_OK,
                     "exit_status": status,
                     "spiders": {r.spider: r.as_json() for r in results},
+                    # the catalogue's visible listings by platform once the crawl is done
+                    "platforms": catalogue_stats(_engine(args))["by_platform"],
                 },
                 ensure_ascii=False,
             )

@@ -3,9 +3,12 @@
 Items go to stdout, one JSON line each; what the run counted goes to stderr: how many
 items and follow-up requests, the drops by reason, the pages that failed by reason and
 the stated values the pipelines could not use (``moisson/fields/lost/<field>/<reason>``).
-An empty result always says why. Exit status (``moisson parse``): 0 when the page was
-understood, even if it holds no course; 1 when the page itself could not be understood
-(the spider counted it as failed, or its callback raised) and it yielded no item.
+An empty result always says why. An HTML page whose URL matches none of a sitemap
+spider's course URL rules is not a course page for that spider: the report says so
+(and which rules) instead of reading the page as a sitemap. Exit status (``moisson
+parse``): 0 when the page was understood, even if it holds no course; 1 when the page
+itself could not be understood (the spider counted it as failed, its callback raised,
+or it is not a course page) and it yielded no item.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from scrapy.http import HtmlResponse
 
 from crawlers.offline import normalise, offline_crawler, response_from_file
 from pipelines.common import dropped_by_reason, lost_fields
@@ -36,6 +41,7 @@ class ParseReport:
     requests: int = 0
     stats: dict = field(default_factory=dict)
     error: str | None = None  # the callback's exception, if it raised
+    not_course: str | None = None  # why the page is not a course page of this spider
 
     @property
     def page_failures(self) -> dict[str, int]:
@@ -47,7 +53,11 @@ class ParseReport:
 
     @property
     def understood(self) -> bool:
-        return self.error is None and not (self.page_failures and not self.items)
+        return (
+            self.error is None
+            and self.not_course is None
+            and not (self.page_failures and not self.items)
+        )
 
     @property
     def exit_status(self) -> int:
@@ -64,6 +74,8 @@ class ParseReport:
         ]
         if self.error:
             out.append(f"the spider's callback failed: {self.error}")
+        if self.not_course:
+            out.append(self.not_course)
         for title, counts in (
             ("page failed", self.page_failures),
             ("dropped", dropped),
@@ -95,8 +107,13 @@ def parse_report(
     from crawlers.offline import run_callback
 
     report = ParseReport()
+    response = response_from_file(path, url)
+    report.not_course = not_a_course_page(crawler.spider, response)
+    if report.not_course:
+        report.stats = crawler.stats.get_stats()
+        return report
     try:
-        items, requests = run_callback(crawler, response_from_file(path, url))
+        items, requests = run_callback(crawler, response)
     except OSError:
         raise
     except Exception as exc:  # a maintainer's tool: say what broke instead of a traceback
@@ -114,6 +131,22 @@ def parse_report(
                 report.lines.append(json.dumps(record, ensure_ascii=False))
     report.stats = crawler.stats.get_stats()
     return report
+
+
+def not_a_course_page(spider, response) -> str | None:
+    """Why an HTML page is no course page of a sitemap spider (its URL rules), else None."""
+    if not isinstance(response, HtmlResponse) or not hasattr(spider, "is_course_url"):
+        return None
+    if spider.is_course_url(response.url):
+        return None
+    rules = getattr(spider, "course_url_rules", None) or [
+        rule for site in getattr(spider, "sites", []) for rule in site.get("course_url_rules", [])
+    ]
+    return (
+        f"not a course page: {response.url} is an HTML page and matches none of "
+        f"{spider.name}'s course URL rules ({', '.join(rules) or 'none'}); "
+        "give the course page's own URL with --url"
+    )
 
 
 def parse_saved_response(*args, **kwargs) -> list[str]:

@@ -17,6 +17,7 @@ A spider reads one site (``platform``, ``platform_label``, ``base_url``) or, wit
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urljoin, urlparse
@@ -55,7 +56,7 @@ class OpenEdxSpider(SitesMixin, JsonApiSpider):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # per site (by host): the runs read so far, by course key
-        self.runs: dict[str, dict[str, list[dict[str, Any]]]] = {h: {} for h in self.by_host}
+        self.runs: defaultdict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
 
     async def start(self):
         for site in self.sites:
@@ -87,7 +88,7 @@ class OpenEdxSpider(SitesMixin, JsonApiSpider):
     def page_request_failed(self, failure):
         super().page_request_failed(failure)
         host = urlparse(failure.request.url).netloc
-        if host in self.runs:
+        if host in self.by_host:
             yield from self.listings(host, failure.request.url)
 
     def course_item(self, record: dict[str, Any], response: Response, page: Any) -> None:

@@ -15,6 +15,7 @@ is the one whose host it is on, and each site keeps its own names and count.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
@@ -50,7 +51,9 @@ class RichieSpider(SitesMixin, MoissonSpider):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # per site (by host): organisation and category names, and the announced count
-        self.names = {host: {kind: {} for kind in LOOKUPS} for host in self.by_host}
+        self.names: defaultdict[str, dict[str, dict[str, str]]] = defaultdict(
+            lambda: {kind: {} for kind in LOOKUPS}
+        )
         self.total_courses: dict[str, int] = {}
 
     def api_url(self, base_url: str, kind: str, offset: int, limit: int) -> str:

@@ -37,15 +37,31 @@ def configured_sites(filename: str, site: str | None = None) -> list[dict[str, A
 class SitesMixin:
     """``self.sites`` and ``self.by_host``; ``sites_file`` names the data file, if any."""
 
+    platform: ClassVar[str | None]
+    platform_label: ClassVar[str]
+    base_url: ClassVar[str | None]
+    default_language: ClassVar[str | None]
+
     sites_file: ClassVar[str | None] = None
 
     def __init__(self, *args, site: str | None = None, **kwargs):
         """``-a site=PLATFORM`` reads one site of the data file only."""
         super().__init__(*args, **kwargs)
-        self.sites = self.site_list(site)
-        self.by_host = {urlparse(s["base_url"]).netloc: s for s in self.sites}
-        if self.sites_file:
+        self._site_choice = site
+        self._sites: list[dict[str, Any]] | None = None
+        if self.sites_file:  # known now: an unknown site fails here, the domains are set
             self.allowed_domains = list(self.by_host)
+
+    @property
+    def sites(self) -> list[dict[str, Any]]:
+        """Read on first use: a test harness may still set ``base_url`` after ``__init__``."""
+        if self._sites is None:
+            self._sites = self.site_list(self._site_choice)
+        return self._sites
+
+    @property
+    def by_host(self) -> dict[str, dict[str, Any]]:
+        return {urlparse(s["base_url"]).netloc: s for s in self.sites}
 
     def site_list(self, site: str | None = None) -> list[dict[str, Any]]:
         if self.sites_file:
