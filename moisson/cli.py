@@ -466,30 +466,20 @@ def _since(text: str):
     return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
 
 
+# the search filters ``moisson export`` takes, as options of the same names
+EXPORT_FILTERS = ("q", "state", "level", "topic", "platform", "organisation", "free", "certificate")
+
+
 def _export_filters(args):
     from storage.search import CourseFilters
 
-    return CourseFilters(
-        q=args.q,
-        state=args.state,
-        level=args.level,
-        topic=args.topic,
-        platform=args.platform,
-        organisation=args.organisation,
-        free=args.free,
-        certificate=args.certificate,
-    )
+    return CourseFilters(**{name: getattr(args, name) for name in EXPORT_FILTERS})
 
 
 def cmd_export(args) -> int:
     """The catalogue (or a selection) in an open-data format, to a file or stdout; ``all``
     writes every format into a dated folder of ``--dir`` (the nightly dump)."""
-    from datetime import UTC, datetime
-
-    from portal.opendata import Export
-    from portal.opendata.formats import FORMATS, write_file
     from portal.urls import public_base_url
-    from storage.export_queries import export_courses
 
     try:
         base = public_base_url(args.public_url)
@@ -500,6 +490,19 @@ def cmd_export(args) -> int:
     if args.format == "all" and args.out:
         raise UsageError("export all writes a dated folder: give --dir, not --out")
     engine = _engine(args)
+    try:
+        return _write_export(args, engine, base)
+    finally:
+        engine.dispose()
+
+
+def _write_export(args, engine, base: str) -> int:
+    from datetime import UTC, datetime
+
+    from portal.opendata import Export
+    from portal.opendata.formats import FORMATS, write_file
+    from storage.export_queries import export_courses
+
     now = datetime.now(UTC)
     export = Export(base_url=base, generated_at=now)
     filters = _export_filters(args)

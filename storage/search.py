@@ -995,7 +995,17 @@ def course_details(conn: Connection, course_ids: list[int], now: datetime) -> li
     courses = _course_dicts(conn, course_ids, now)
     listings = defaultdict(list)
     for row in conn.execute(
-        select(Listing.__table__, Platform.name.label("platform"), Platform.label)
+        select(  # not ``raw``: the platform's whole record, read for nothing here
+            Listing.course_id,
+            Listing.external_id,
+            Listing.url,
+            Listing.title,
+            Listing.first_seen,
+            Listing.last_seen,
+            Listing.record,
+            Platform.name.label("platform"),
+            Platform.label,
+        )
         .join(Platform, Platform.id == Listing.platform_id)
         .where(Listing.course_id.in_(course_ids), Listing.hidden.is_(False))
         .order_by(Listing.first_seen, Listing.id)  # the order the course's values come in
