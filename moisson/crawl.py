@@ -42,10 +42,6 @@ class SpiderResult:
     lost: dict[str, int] = field(default_factory=dict)  # stated values not used, by field/reason
     crawl_run_id: int | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.healthy
-
     @classmethod
     def from_stats(cls, spider: str, stats: dict) -> SpiderResult:
         healthy = stats.get("moisson/healthy")

@@ -63,7 +63,7 @@ class RichieSpider(MoissonSpider):
                 self.api_url(kind, offset, self.lookup_page_size),
                 callback=self.parse_lookup,
                 errback=self.lookup_failed,
-                cb_kwargs={"kind": kind, "offset": offset},
+                cb_kwargs={"kind": kind},
             )
         )
 
@@ -77,7 +77,7 @@ class RichieSpider(MoissonSpider):
         if request is not None:
             yield request
 
-    def parse_lookup(self, response: Response, kind: str, offset: int | None = None):
+    def parse_lookup(self, response: Response, kind: str):
         offset = url_offset(response.url)
         try:
             page = self.read_json(response)
@@ -118,11 +118,10 @@ class RichieSpider(MoissonSpider):
                 self.api_url("courses", offset, self.page_size),
                 callback=self.parse_courses,
                 errback=self.courses_failed,
-                cb_kwargs={"offset": offset},
             )
         )
 
-    def parse_courses(self, response: Response, offset: int | None = None):
+    def parse_courses(self, response: Response):
         offset = url_offset(response.url)
         try:
             page = self.read_json(response)
