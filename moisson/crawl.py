@@ -48,10 +48,6 @@ class SpiderResult:
     incremental: dict[str, int] = field(default_factory=dict)
     crawl_run_id: int | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.healthy
-
     @classmethod
     def from_stats(cls, spider: str, stats: dict) -> SpiderResult:
         healthy = stats.get("moisson/healthy")

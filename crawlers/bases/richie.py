@@ -74,7 +74,7 @@ class RichieSpider(SitesMixin, MoissonSpider):
                 self.api_url(base_url, kind, offset, self.lookup_page_size),
                 callback=self.parse_lookup,
                 errback=self.lookup_failed,
-                cb_kwargs={"kind": kind, "offset": offset},
+                cb_kwargs={"kind": kind},
             )
         )
 
@@ -92,7 +92,7 @@ class RichieSpider(SitesMixin, MoissonSpider):
         if request is not None:
             yield request
 
-    def parse_lookup(self, response: Response, kind: str, offset: int | None = None):
+    def parse_lookup(self, response: Response, kind: str):
         offset = url_offset(response.url)
         try:
             site = self.site_for(response.url)
@@ -135,11 +135,10 @@ class RichieSpider(SitesMixin, MoissonSpider):
                 self.api_url(base_url, "courses", offset, self.page_size),
                 callback=self.parse_courses,
                 errback=self.courses_failed,
-                cb_kwargs={"offset": offset},
             )
         )
 
-    def parse_courses(self, response: Response, offset: int | None = None):
+    def parse_courses(self, response: Response):
         offset = url_offset(response.url)
         host = urlparse(response.url).netloc
         try:
