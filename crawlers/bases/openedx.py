@@ -93,11 +93,7 @@ class OpenEdxSpider(SitesMixin, JsonApiSpider):
 
     def course_item(self, record: dict[str, Any], response: Response, page: Any) -> None:
         """Keep the run until the site's paging ends (a run is not yet a listing)."""
-        run_id = str(record.get("id") or record.get("course_id") or "")
-        if not run_id:
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
-        key = course_key(run_id)
+        key = course_key(self.object_id(record))  # items_from skipped the runs without one
         if record.get("hidden"):  # catalog visibility "about" or "none": not in the catalogue
             self.crawler.stats.inc_value(HIDDEN)
             return None

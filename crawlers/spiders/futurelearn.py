@@ -41,9 +41,6 @@ class FutureLearnSpider(JsonApiSpider):
         return None  # one document
 
     def course_item(self, course: dict[str, Any], response: Response, page: Any):
-        if not course.get("uuid"):
-            self.crawler.stats.inc_value("moisson/objects/without_id")
-            return None
         stated = language_code(course.get("language"))
         if stated is not None and stated != "fr":
             self.crawler.stats.inc_value("moisson/records/skipped/not_french")
