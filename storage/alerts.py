@@ -8,7 +8,8 @@ role granted only those two tables (docs/ALERTS.md) does, and ``alerts_writable_
 says when the connected role can write the catalogue too.
 
 What is stored is only what sending needs: the address, the search (a query string) or the
-followed course, hashes of the two tokens, when the subscription was made, confirmed and
+followed course, the hash of the confirmation token and the unsubscription key (every mail's
+link carries it, signed), when the subscription was made, confirmed and
 last mailed, and the announced sessions' keys (catalogue facts, so a session is announced
 once). The outbox holds each mail from composition until the SMTP server accepted it.
 
@@ -64,7 +65,7 @@ subscription = Table(
     Column("search", Text),
     Column("course_id", BigId),
     Column("confirm_hash", String(64)),
-    Column("unsubscribe_hash", String(64), nullable=False),
+    Column("unsubscribe_key", String(64), nullable=False),
     Column("seen", JSONType),
     Column("created_at", UTCDateTime, nullable=False),
     Column("confirmed_at", UTCDateTime),
@@ -188,7 +189,7 @@ def subscribe(
     address: str,
     now: datetime,
     confirm_token_hash: str,
-    unsubscribe_token_hash: str,
+    unsubscribe_key: str,
     message_for,
     search: str | None = None,
     course_id: int | None = None,
@@ -203,7 +204,7 @@ def subscribe(
                 search=search,
                 course_id=course_id,
                 confirm_hash=confirm_token_hash,
-                unsubscribe_hash=unsubscribe_token_hash,
+                unsubscribe_key=unsubscribe_key,
                 created_at=now,
             )
             .returning(subscription.c.id)
@@ -245,13 +246,13 @@ def confirm(engine: Engine, subscription_id: int, confirm_token_hash: str, now: 
     return done == 1
 
 
-def unsubscribe(engine: Engine, subscription_id: int, unsubscribe_token_hash: str) -> bool:
+def unsubscribe(engine: Engine, subscription_id: int, unsubscribe_key: str) -> bool:
     """Delete the address: every subscription of it and every mail not yet sent to it."""
     with engine.begin() as conn:
         address = conn.execute(
             select(subscription.c.address).where(
                 subscription.c.id == subscription_id,
-                subscription.c.unsubscribe_hash == unsubscribe_token_hash,
+                subscription.c.unsubscribe_key == unsubscribe_key,
             )
         ).scalar()
         if address is None:

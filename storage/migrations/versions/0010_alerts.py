@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("search", sa.Text(), nullable=True),
         sa.Column("course_id", BigId, nullable=True),
         sa.Column("confirm_hash", sa.String(64), nullable=True),
-        sa.Column("unsubscribe_hash", sa.String(64), nullable=False),
+        sa.Column("unsubscribe_key", sa.String(64), nullable=False),
         sa.Column("seen", JSONType, nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("confirmed_at", UTCDateTime(), nullable=True),
