@@ -61,6 +61,7 @@ from storage.models import (
     course_organisation,
     course_topic,
 )
+from storage.predict import predict
 
 STATES = readindex.STATE_NAMES  # in order of priority: a course's main state is the first
 SESSION_STATES = STATES
@@ -1005,6 +1006,8 @@ def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
             if lst["rating"]["value"] is not None
         ]
         course["listings"] = sorted(listings, key=lambda lst: lst["platform"])
+    # computed, never stored (storage/predict.py)
+    course["predicted_next_session"] = predict([s["start"] for s in course["sessions"]], now)
     return course
 
 
