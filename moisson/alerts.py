@@ -19,7 +19,7 @@ def portal_alerts(alerts_db: str | None):
     when only part of it is (a URL without a secret)."""
     from portal.alerts import Alerts
     from portal.mailing import AlertsUnavailable, Links, SmtpSettings
-    from storage.alerts import alerts_url, open_alerts_engine
+    from storage.alerts import alerts_url, alerts_writable_tables, open_alerts_engine
 
     url = alerts_url(alerts_db)
     if url is None:
@@ -29,7 +29,16 @@ def portal_alerts(alerts_db: str | None):
         smtp = SmtpSettings.from_environment()
     except AlertsUnavailable as exc:
         raise ValueError(f"alerts: {exc}") from None
-    return Alerts(engine=open_alerts_engine(url), links=links, smtp=smtp)
+    engine = open_alerts_engine(url)
+    writable = alerts_writable_tables(engine)
+    if writable:  # the role, not this code, is what keeps the catalogue safe (docs/ALERTS.md)
+        print(
+            f"moisson: warning: the alerts' role can write the catalogue ({', '.join(writable)}): "
+            "grant it only the alert tables (docs/ALERTS.md)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Alerts(engine=engine, links=links, smtp=smtp)
 
 
 def cmd_alerts(args) -> int:
