@@ -138,7 +138,7 @@ def _store_subscription(request, alerts: Alerts, address, now, search, course_id
     def mail(sub_id: int) -> str:
         confirm = alerts.links.confirm_token(sub_id, confirm_nonce)
         leave = alerts.links.unsubscribe_token(sub_id, unsubscribe_nonce)
-        sender = alerts.smtp.sender if alerts.smtp else mailing.SmtpSettings.sender
+        sender = alerts.smtp.sender if alerts.smtp else mailing.default_sender()
         return mailing.message(
             sender,
             address,
@@ -204,16 +204,24 @@ BAD_LINK = (
 )
 
 
+def _button_page(request: Request, valid: bool, route: str, token: str, texts: tuple):
+    """The page a mailed link opens: a button that ``POST``s to it (nothing done on ``GET``)."""
+    if not valid:
+        return _page(request, "Lien expiré", BAD_LINK, status_code=400)
+    title, message, label = texts
+    action = absolute_url(request, route, token=token)
+    return _page(request, title, message, form={"action": action, "label": label})
+
+
 @router.get("/alertes/confirmer/{token}", name="alert_confirm", response_class=HTMLResponse)
 def confirm_page(request: Request, token: str, alerts: Annotated[Alerts, Depends(_alerts)]):
-    if alerts.links.read_confirm(token) is None:
-        return _page(request, "Lien expiré", BAD_LINK, status_code=400)
-    return _page(
-        request,
+    texts = (
         "Confirmer l'alerte",
         "Un clic encore pour recevoir les nouveautés par courriel.",
-        form={"action": absolute_url(request, "alert_confirm", token=token), "label": "Confirmer"},
+        "Confirmer",
     )
+    valid = alerts.links.read_confirm(token) is not None
+    return _button_page(request, valid, "alert_confirm", token, texts)
 
 
 @router.post("/alertes/confirmer/{token}", response_class=HTMLResponse)
@@ -232,17 +240,13 @@ def confirm(request: Request, token: str, alerts: Annotated[Alerts, Depends(_ale
 
 @router.get("/alertes/desinscription/{token}", name="alert_unsubscribe")
 def unsubscribe_page(request: Request, token: str, alerts: Annotated[Alerts, Depends(_alerts)]):
-    if alerts.links.read_unsubscribe(token) is None:
-        return _page(request, "Lien invalide", BAD_LINK, status_code=400)
-    return _page(
-        request,
+    texts = (
         "Arrêter les alertes",
         "Votre adresse et toutes ses alertes seront effacées.",
-        form={
-            "action": absolute_url(request, "alert_unsubscribe", token=token),
-            "label": "Effacer mon adresse",
-        },
+        "Effacer mon adresse",
     )
+    valid = alerts.links.read_unsubscribe(token) is not None
+    return _button_page(request, valid, "alert_unsubscribe", token, texts)
 
 
 @router.post("/alertes/desinscription/{token}", response_class=HTMLResponse)
@@ -250,7 +254,7 @@ def unsubscribe(request: Request, token: str, alerts: Annotated[Alerts, Depends(
     """Also RFC 8058's one-click POST (body ``List-Unsubscribe=One-Click``)."""
     found = alerts.links.read_unsubscribe(token)
     if found is None or not store.unsubscribe(alerts.engine, found[0], found[1]):
-        return _page(request, "Lien invalide", BAD_LINK, status_code=400)
+        return _page(request, "Lien expiré", BAD_LINK, status_code=400)
     return _page(
         request,
         "Adresse effacée",

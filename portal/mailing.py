@@ -80,6 +80,11 @@ class SmtpSettings:
         )
 
 
+def default_sender() -> str:
+    """``MOISSON_ALERTS_FROM``, for mails queued by a portal that has no SMTP settings."""
+    return os.environ.get("MOISSON_ALERTS_FROM") or SmtpSettings.sender
+
+
 class Links:
     """The signed links of alerts: confirmation (expiring) and unsubscription."""
 

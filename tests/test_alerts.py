@@ -28,10 +28,10 @@ from portal.alerts import Alerts
 from portal.app import create_app
 from portal.mailing import Links, SmtpSettings
 from storage import alerts as store
-from storage.catalogue import CatalogueWriter, RunSummary
-from storage.db import ensure_schema, make_engine
 from storage.readonly import open_readonly
 from tests.conftest import ROOT
+from tests.portal_catalogue import _record as course_record
+from tests.portal_catalogue import store_records
 
 NOW = datetime(2026, 11, 15, 11, 0, tzinfo=UTC)
 SECRET = "x" * 48
@@ -74,35 +74,24 @@ def smtp():
 
 
 def _record(external_id: str, title: str, start_in_days: int | None = None) -> CourseRecord:
-    sessions = []
-    if start_in_days is not None:
-        start = NOW + timedelta(days=start_in_days)
-        sessions = [
-            SessionRecord(key="s1", start=start, end=start + timedelta(weeks=6), pace="scheduled")
-        ]
-    return CourseRecord(
-        platform="openclassrooms",
-        external_id=external_id,
-        url=f"https://openclassrooms.com/fr/courses/{external_id}",
-        title=title,
-        language="fr",
-        description="Un cours pour apprendre.",
-        sessions=sessions,
-    )
+    starts = [] if start_in_days is None else [NOW + timedelta(days=start_in_days)]
+    return dated_course(external_id, title, starts)
+
+
+def dated_course(external_id: str, title: str, starts: list[datetime]) -> CourseRecord:
+    """A course of six-week sessions starting at ``starts``."""
+    sessions = [
+        SessionRecord(
+            key=s.date().isoformat(), start=s, end=s + timedelta(weeks=6), pace="scheduled"
+        )
+        for s in starts
+    ]
+    return course_record(external_id, title, description="Un cours.", sessions=sessions)
 
 
 def _write(url: str, records: list[CourseRecord], when: datetime) -> None:
     """A direct catalogue write, as a nightly crawl's store does."""
-    engine = make_engine(url)
-    ensure_schema(engine)
-    writer = CatalogueWriter(engine)
-    platform = writer.platform_id(
-        "openclassrooms", "OpenClassrooms", "https://openclassrooms.com", None
-    )
-    run = writer.start_run("openclassrooms", platform, when, replay=True)
-    counts = writer.store(run, platform, [(r, {"id": r.external_id}) for r in records], when)
-    writer.finish_run(run, RunSummary("finished", when, items_scraped=len(records)), counts)
-    engine.dispose()
+    store_records(url, records, when)[0].engine.dispose()
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from starlette.testclient import TestClient
 
-from pipelines.records import CourseRecord, SessionRecord
 from portal.app import create_app
 from portal.formatting import prediction_text
 from storage.predict import WINDOW, predict, runs
 from storage.readonly import open_readonly
-from tests.test_alerts import _write
+from tests.test_alerts import _write, dated_course
 
 
 def _day(text: str) -> datetime:
@@ -70,28 +69,14 @@ def test_one_run_on_two_platforms_counts_once():
 NOW = datetime(2026, 11, 15, 11, 0, tzinfo=UTC)
 
 
-def _course(external_id: str, title: str, starts: list[datetime]) -> CourseRecord:
-    return CourseRecord(
-        platform="openclassrooms",
-        external_id=external_id,
-        url=f"https://openclassrooms.com/fr/courses/{external_id}",
-        title=title,
-        language="fr",
-        sessions=[
-            SessionRecord(key=s.date().isoformat(), start=s, end=s + timedelta(weeks=6))
-            for s in starts
-        ],
-    )
-
-
 def test_the_course_page_and_the_api_show_the_estimate_only_where_supported(tmp_path):
     url = f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
     yearly = [_day(f"{year}-09-14T08:00") for year in (2023, 2024, 2025, 2026)]
     _write(
         url,
         [
-            _course("yearly", "Droit des contrats", yearly),
-            _course("thin", "Cuisine", [_day("2025-03-01T08:00")]),
+            dated_course("yearly", "Droit des contrats", yearly),
+            dated_course("thin", "Cuisine", [_day("2025-03-01T08:00")]),
         ],
         NOW,
     )
