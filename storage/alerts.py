@@ -247,7 +247,7 @@ def confirm(engine: Engine, subscription_id: int, confirm_token_hash: str, now: 
 
 
 def unsubscribe(engine: Engine, subscription_id: int, unsubscribe_key: str) -> bool:
-    """Delete the address: every subscription of it and every mail not yet sent to it."""
+    """Delete the address: every subscription of it and every outbox row of it."""
     with engine.begin() as conn:
         address = conn.execute(
             select(subscription.c.address).where(
