@@ -366,3 +366,27 @@ def test_without_alerts_the_portal_shows_no_form(catalogue):
     assert 'name="adresse"' not in client.get("/?q=python").text
     answer = client.post("/alertes/recherche", content=f"adresse={ADDRESS}", headers=FORM)
     assert answer.status_code == 404
+
+
+def test_the_commands_say_what_is_missing_and_purge(catalogue):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOISSON_")}
+    run = subprocess.run(
+        _send_args(catalogue, NOW), env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "MOISSON_ALERTS_DATABASE_URL" in run.stderr
+    short = {**env, "MOISSON_ALERTS_DATABASE_URL": catalogue, "MOISSON_ALERTS_SECRET": "court"}
+    run = subprocess.run(
+        _send_args(catalogue, NOW), env=short, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "at least 32 characters" in run.stderr
+
+    engine = store.open_alerts_engine(catalogue)
+    store.subscribe(engine, ADDRESS, NOW, "h", "k", lambda _id: "x", search="q=droit")
+    later = (NOW + timedelta(days=8)).isoformat()
+    purge = [sys.executable, "-m", "moisson.cli", "alerts", "purge", "--now", later]
+    done = subprocess.run(
+        purge, env=_env(catalogue, 25), cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 unconfirmed subscriptions removed")
+    assert _subscriptions(catalogue) == 0
