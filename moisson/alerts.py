@@ -88,7 +88,7 @@ def cmd_alerts(args) -> int:
     def url(name: str, **params) -> str:
         return app.state.public_url + str(app.url_path_for(name, **params))
 
-    requeued = store.requeue_interrupted(alerts.engine)
+    requeued = store.requeue_interrupted(alerts.engine, now, timedelta(minutes=10))
     queued = compose_digests(alerts.engine, catalogue, alerts.links, smtp.sender, now, url)
     counts = send_outbox(alerts.engine, smtp, now)
     print(

@@ -356,12 +356,15 @@ def mark_mailed(engine: Engine, address: str, now: datetime, seen: dict[int, lis
 # -- the outbox ----------------------------------------------------------------------------------
 
 
-def requeue_interrupted(engine: Engine) -> int:
-    """``sending`` rows left by a run that died: pending again (runs do not overlap)."""
+def requeue_interrupted(engine: Engine, now: datetime, grace: timedelta) -> int:
+    """``sending`` rows left by a run that died: pending again. Digests are only sent by
+    ``moisson alerts send`` (one run at a time); a confirmation may be in the hands of the
+    portal this very second, so only one older than ``grace`` is taken back."""
+    interrupted = (outbox.c.state == SENDING) & (
+        (outbox.c.kind == DIGEST) | (outbox.c.created_at < now - grace)
+    )
     with engine.begin() as conn:
-        return conn.execute(
-            update(outbox).where(outbox.c.state == SENDING).values(state=PENDING)
-        ).rowcount
+        return conn.execute(update(outbox).where(interrupted).values(state=PENDING)).rowcount
 
 
 def pending_ids(engine: Engine, kind: str | None = None) -> list[int]:
