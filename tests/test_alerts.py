@@ -390,3 +390,21 @@ def test_the_commands_say_what_is_missing_and_purge(catalogue):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 unconfirmed subscriptions removed")
     assert _subscriptions(catalogue) == 0
+
+
+def test_prevenez_moi_on_a_course_page(catalogue, smtp):
+    inbox, port = smtp
+    client = _portal(catalogue, port)
+    course = client.get("/api/v1/courses", params={"q": "python"}).json()["courses"][0]
+    page = client.get(f"/cours/{course['id']}").text
+    assert f'action="{PUBLIC}/cours/{course["id"]}/alerte"' in page
+    assert 'for="alert-address"' in page  # the field has its label
+    answer = client.post(
+        f"/cours/{course['id']}/alerte", content=f"adresse={ADDRESS}", headers=FORM
+    )
+    assert answer.status_code == 200 and ADDRESS not in answer.text
+    (mail,) = inbox.messages
+    assert "ce cours" in mail.get_body(("plain",)).get_content()
+    assert f"/cours/{course['id']}" in mail.get_body(("plain",)).get_content()
+    missing = client.post("/cours/999999/alerte", content=f"adresse={ADDRESS}", headers=FORM)
+    assert missing.status_code == 404 and len(inbox.messages) == 1
