@@ -408,3 +408,25 @@ def test_prevenez_moi_on_a_course_page(catalogue, smtp):
     assert f"/cours/{course['id']}" in mail.get_body(("plain",)).get_content()
     missing = client.post("/cours/999999/alerte", content=f"adresse={ADDRESS}", headers=FORM)
     assert missing.status_code == 404 and len(inbox.messages) == 1
+
+
+def test_serve_takes_alerts_only_when_configured(catalogue, monkeypatch):
+    from moisson.cli import _portal
+
+    for name in ("MOISSON_ALERTS_DATABASE_URL", "MOISSON_ALERTS_SECRET", "MOISSON_SMTP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    engine, app = _portal({"db": catalogue})
+    assert app.state.alerts is None
+    engine.dispose()
+    with pytest.raises(ValueError, match="MOISSON_ALERTS_SECRET"):
+        _portal({"db": catalogue, "alerts_db": catalogue})
+    monkeypatch.setenv("MOISSON_ALERTS_SECRET", SECRET)
+    engine, app = _portal({"db": catalogue, "alerts_db": catalogue})
+    assert app.state.alerts is not None and app.state.alerts.smtp is None
+    client = TestClient(app)
+    assert 'name="adresse"' in client.get("/").text
+    queued = client.post("/alertes/recherche", content=f"adresse={ADDRESS}", headers=FORM)
+    assert queued.status_code == 200  # no SMTP here: the confirmation waits in the outbox
+    assert store.outbox_counts(app.state.alerts.engine) == {store.PENDING: 1}
+    app.state.alerts.engine.dispose()
+    engine.dispose()
