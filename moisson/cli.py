@@ -589,14 +589,20 @@ SERVE_SPEC = "MOISSON_SERVE_SPEC"  # how `serve --workers N` hands its options t
 def _portal(spec: dict):
     """The engine and the portal app ``serve`` runs for ``spec`` (its options); ValueError or
     DatabaseUnavailable saying why it cannot."""
+    from moisson.alerts import portal_alerts
     from portal.app import create_app
     from storage.readonly import open_readonly
 
     clock = {"clock": _serve_clock(spec["now"])} if spec.get("now") else {}
+    alerts = portal_alerts(spec.get("alerts_db"))  # None unless configured (docs/ALERTS.md)
     engine = open_readonly(spec.get("db"))
     try:
         app = create_app(
-            engine, **clock, public_url=spec.get("public_url"), hosts=spec.get("hosts", [])
+            engine,
+            **clock,
+            public_url=spec.get("public_url"),
+            hosts=spec.get("hosts", []),
+            alerts=alerts,
         )
     except ValueError:
         engine.dispose()
@@ -631,6 +637,7 @@ def cmd_serve(args) -> int:
         "now": args.now,
         "public_url": args.public_url,
         "hosts": [h for h in (args.trusted_hosts or "").split(",") if h.strip()],
+        "alerts_db": args.alerts_db,
     }
     try:
         engine, app = _portal(spec)
@@ -842,7 +849,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated proxy addresses whose X-Forwarded-For/-Proto are honoured "
         "(default: $MOISSON_FORWARDED_ALLOW_IPS; none)",
     )
+    serve.add_argument(
+        "--alerts-db",
+        help="the one database the portal may write, for « Prévenez-moi » subscriptions "
+        "(default: $MOISSON_ALERTS_DATABASE_URL; none: no alerts, docs/ALERTS.md)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    from moisson.alerts import cmd_alerts
+
+    alerts = with_db(sub.add_parser("alerts", help="e-mail alerts: send digests, purge"))
+    alerts.add_argument("action", choices=["send", "purge"])
+    alerts.add_argument("--alerts-db", help="default: $MOISSON_ALERTS_DATABASE_URL")
+    alerts.add_argument(
+        "--public-url",
+        default=os.environ.get("MOISSON_PUBLIC_URL"),
+        help="the portal's base URL for the mails' links (default: $MOISSON_PUBLIC_URL)",
+    )
+    alerts.add_argument("--now", help="the run's time, ISO with offset (tests)")
+    alerts.set_defaults(func=cmd_alerts)
     return parser
 
 

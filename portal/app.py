@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from portal import alerts as alert_routes
 from portal import api, formatting, pages
 from portal.params import DropEmptyParams
 from portal.urls import public_base_url, trusted_hosts
@@ -69,11 +70,14 @@ def create_app(
     cache_size: int = 512,
     public_url: str | None = None,
     hosts: Sequence[str] = (),
+    alerts: alert_routes.Alerts | None = None,
 ) -> FastAPI:
     """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time.
 
     ``public_url`` (``https://cours.example.fr``) builds every absolute URL; with it or with
     ``hosts``, a request for any other host is refused (400) before it reaches a route.
+    ``alerts`` (docs/ALERTS.md) takes « Prévenez-moi » subscriptions; without it the portal
+    has no way to write and shows no form.
     """
     public_url = public_base_url(public_url)
     allowed = trusted_hosts(public_url, hosts)
@@ -94,8 +98,10 @@ def create_app(
     app.state.public_url = public_url
     app.state.clock = lambda: clock().astimezone(UTC)
     app.state.cache = MinuteCache(cache_size)
+    app.state.alerts = alerts
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(alert_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(f"{DOCS}/static", StaticFiles(packages=[SWAGGER_UI]), name="swagger-ui")
     app.add_middleware(DropEmptyParams)

@@ -109,6 +109,19 @@ def french_date(moment: datetime | None, now: datetime | None = None) -> str:
     return format_date(day, "d MMMM y", locale="fr_FR")
 
 
+def prediction_text(prediction: dict | None) -> str:
+    """« Prochaine session probable : septembre 2027 (d'après 4 sessions depuis 2019) »."""
+    if not prediction:
+        return ""
+    month = format_date(local_date(prediction["expected"]), "MMMM y", locale="fr_FR")
+    evidence = prediction["evidence"]
+    since = local_date(evidence["first"]).year
+    return (
+        f"Prochaine session probable : {month} "
+        f"(d'après {evidence['sessions']} sessions depuis {since})"
+    )
+
+
 def days_until(moment: datetime, now: datetime) -> int:
     return (local_date(moment) - local_date(now)).days
 

@@ -43,6 +43,7 @@ templates.env.globals.update(
     labels=formatting.labels,
     french_date=formatting.french_date,
     weeks_text=formatting.weeks_text,
+    prediction_text=formatting.prediction_text,
     effort_text=formatting.effort_text,
     qualification_text=formatting.qualification_text,
     price_text=formatting.price_text,

@@ -198,3 +198,17 @@ def search_params(
 
 def _paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=PARIS)
+
+
+def search_from_query(query: str) -> SearchParams:
+    """A search kept as its query string (an alert's), read by the same rules as a request's;
+    ``RequestValidationError`` naming the parameter when they no longer accept it."""
+    from fastapi.dependencies.utils import get_dependant, request_params_to_args
+    from starlette.datastructures import QueryParams
+
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if v.strip(BLANKS)]
+    fields = get_dependant(path="", call=search_params).query_params
+    values, errors = request_params_to_args(fields, QueryParams(pairs))
+    if errors:
+        raise RequestValidationError(errors)
+    return search_params(**values)

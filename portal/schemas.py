@@ -161,11 +161,32 @@ class ListingOut(BaseModel):
     stated: Stated
 
 
+class PredictionEvidence(BaseModel):
+    sessions: int = Field(description="past runs the prediction rests on")
+    first: datetime = Field(description="the first run's start")
+    last: datetime = Field(description="the last run's start")
+    gap_days: int = Field(description="the typical gap between runs, in days")
+
+
+class PredictedSession(BaseModel):
+    """An estimate, not a session: one typical gap after the last run (storage/predict.py)."""
+
+    expected: datetime = Field(description="the expected start")
+    start: datetime = Field(description="the window's beginning: expected − 31 days")
+    end: datetime = Field(description="the window's end: expected + 31 days")
+    evidence: PredictionEvidence
+
+
 class CourseDetail(CourseSummary):
     description: str | None = Field(description="sanitised HTML (allow-list)")
     stated: Stated = Field(description="the first words each fact is stated in, by listing")
     sessions: list[SessionOut]
     listings: list[ListingOut]
+    predicted_next_session: PredictedSession | None = Field(
+        None,
+        description="when the past runs show a regular cadence and no session is known "
+        "after now, the window the next one should start in; null otherwise",
+    )
 
 
 class FacetValue(BaseModel):

@@ -61,6 +61,7 @@ from storage.models import (
     course_organisation,
     course_topic,
 )
+from storage.predict import predict
 
 STATES = readindex.STATE_NAMES  # in order of priority: a course's main state is the first
 SESSION_STATES = STATES
@@ -1023,6 +1024,8 @@ def course_details(conn: Connection, course_ids: list[int], now: datetime) -> li
             if lst["rating"]["value"] is not None
         ]
         course["listings"] = sorted(found, key=lambda lst: lst["platform"])
+        # computed, never stored (storage/predict.py)
+        course["predicted_next_session"] = predict([s["start"] for s in course["sessions"]], now)
     return courses
 
 

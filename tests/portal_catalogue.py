@@ -172,17 +172,24 @@ def _crawl_recordings(url: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _add_extras(url: str) -> dict[str, int]:
+def store_records(url: str, records: list[CourseRecord], when: datetime = NOW):
+    """OpenClassrooms listings stored as a crawl stores them: (writer, platform id, counts)."""
     engine = make_engine(url)
     ensure_schema(engine)
     writer = CatalogueWriter(engine)
     platform = writer.platform_id(
         "openclassrooms", "OpenClassrooms", "https://openclassrooms.com", None
     )
-    run = writer.start_run("openclassrooms", platform, NOW, replay=True)
+    run = writer.start_run("openclassrooms", platform, when, replay=True)
+    counts = writer.store(run, platform, [(r, {"id": r.external_id}) for r in records], when)
+    writer.finish_run(run, RunSummary("finished", when, items_scraped=len(records)), counts)
+    return writer, platform, counts
+
+
+def _add_extras(url: str) -> dict[str, int]:
     records = extra_records()
-    counts = writer.store(run, platform, [(r, {"id": r.external_id}) for r in records], NOW)
-    writer.finish_run(run, RunSummary("finished", NOW, items_scraped=len(records)), counts)
+    writer, platform, counts = store_records(url, records)
+    engine = writer.engine
     assert isinstance(counts, StoreCounts) and counts.new == len(records)
     with engine.begin() as conn:
         ids = dict(
