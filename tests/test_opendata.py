@@ -60,6 +60,10 @@ def test_export_applies_the_search_filters(catalogue):  # noqa: F811
     assert all(any(lst["platform"] == "openclassrooms" for lst in c["listings"]) for c in chosen)
 
 
+def _cli(catalogue, fmt: str, *options: str) -> int:  # noqa: F811
+    return main(["export", fmt, "--db", catalogue.url, "--public-url", PUBLIC, *options])
+
+
 # -- LHEO --------------------------------------------------------------------------------
 
 
@@ -204,9 +208,7 @@ def test_csv_and_its_datapackage_validate_with_frictionless(catalogue, tmp_path)
     from frictionless import validate
 
     out = tmp_path / "courses.csv"
-    status = main(
-        ["export", "csv", "--db", catalogue.url, "--public-url", PUBLIC, "--out", str(out)]
-    )
+    status = _cli(catalogue, "csv", "--out", str(out))
     assert status == 0
     package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
     assert package["licenses"][0]["path"] == terms()["licence"]["url"]
@@ -234,10 +236,7 @@ def test_csv_endpoint_links_its_datapackage(client):  # noqa: F811
 
 def test_since_exports_only_the_courses_changed_since(catalogue, tmp_path, capsysbinary):  # noqa: F811
     out = tmp_path / "all.jsonld"
-    assert (
-        main(["export", "jsonld", "--db", catalogue.url, "--public-url", PUBLIC, "--out", str(out)])
-        == 0
-    )
+    assert _cli(catalogue, "jsonld", "--out", str(out)) == 0
     modified = sorted(
         datetime.fromisoformat(json.loads(line)["dateModified"])
         for line in out.read_text(encoding="utf-8").splitlines()
@@ -245,45 +244,15 @@ def test_since_exports_only_the_courses_changed_since(catalogue, tmp_path, capsy
     assert len(modified) == VISIBLE
     since = modified[-1]
     expected = sum(1 for m in modified if m >= since)
-    assert (
-        main(
-            [
-                "export",
-                "jsonld",
-                "--db",
-                catalogue.url,
-                "--public-url",
-                PUBLIC,
-                "--since",
-                since.isoformat(),
-            ]
-        )
-        == 0
-    )
+    assert _cli(catalogue, "jsonld", "--since", since.isoformat()) == 0
     lines = capsysbinary.readouterr().out.decode("utf-8").splitlines()
     assert len(lines) == expected
-    assert (
-        main(
-            [
-                "export",
-                "jsonld",
-                "--db",
-                catalogue.url,
-                "--public-url",
-                PUBLIC,
-                "--since",
-                "2999-01-01",
-            ]
-        )
-        == 0
-    )
+    assert _cli(catalogue, "jsonld", "--since", "2999-01-01") == 0
     assert capsysbinary.readouterr().out == b""
 
 
 def test_export_all_writes_a_dated_dump(catalogue, tmp_path):  # noqa: F811
-    status = main(
-        ["export", "all", "--db", catalogue.url, "--public-url", PUBLIC, "--dir", str(tmp_path)]
-    )
+    status = _cli(catalogue, "all", "--dir", str(tmp_path))
     assert status == 0
     (folder,) = tmp_path.iterdir()
     datetime.strptime(folder.name, "%Y-%m-%d")
