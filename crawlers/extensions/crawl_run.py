@@ -64,7 +64,9 @@ class CrawlRunLifecycle:
         self.crawler.stats.set_value(RUN_ID, self.run_id)
 
     def spider_closed(self, spider, reason) -> None:
-        if self.run_id is None:
+        if self.run_id is None:  # the run could not be opened: nothing to record
+            if self.writer is not None:
+                self.writer.engine.dispose()
             return
         writer, settings, stats = self.writer, self.crawler.settings, self.crawler.stats
         try:
