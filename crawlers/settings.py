@@ -98,6 +98,9 @@ MOISSON_MARK_MISSING = True  # off for the workers of a distributed crawl (Redis
 ADDONS = {
     "crawlers.extensions.addons.ReplayAddon": 100,
     "crawlers.extensions.addons.RedisAddon": 200,
+    # with the catalogue store: the run's crawl_run row, health verdict and missing-marking
+    # (crawlers/extensions/crawl_run.py)
+    "crawlers.extensions.addons.CrawlRunAddon": 300,
 }
 # Distributed crawl with scrapy-redis: every worker started with the same URL and crawl
 # name shares one request queue and one duplicate filter.

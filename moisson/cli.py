@@ -34,15 +34,13 @@ class UsageError(Exception):
 
 def _open_engine(args):
     """The catalogue's engine, without touching the schema; a bad URL is a usage error."""
-    from sqlalchemy.exc import ArgumentError
-
-    from storage.db import database_url, make_engine
+    from storage.db import BadDatabaseURL, database_url, make_engine
 
     url = database_url(args.db)
     try:
         return make_engine(url)
-    except ArgumentError as exc:  # not a URL, or an unknown dialect
-        raise UsageError(f"{url!r} is not a database URL: {exc}") from exc
+    except BadDatabaseURL as exc:  # not a URL, or an unknown dialect
+        raise UsageError(str(exc)) from exc
     except ImportError as exc:  # a known dialect whose driver is not installed
         raise UsageError(f"no driver for the database URL {url!r}: {exc}") from exc
     except OSError as exc:  # the SQLite file's folder cannot be made
@@ -335,12 +333,10 @@ def cmd_db(args) -> int:
         engine = _engine(args)
         print(f"schema at {db.current_revision(engine)} (head {db.head_revision()})")
     elif args.action == "downgrade":
-        from alembic.util import CommandError
-
         engine = _open_engine(args)
         try:
             db.downgrade(engine, args.revision or "-1")
-        except CommandError as exc:  # a revision alembic does not know
+        except db.RevisionError as exc:  # a revision alembic does not know
             raise UsageError(str(exc)) from exc
         print(f"schema at {db.current_revision(engine)}")
     elif args.action == "current":
@@ -872,23 +868,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sqlalchemy import exc as sa
-    from sqlalchemy.engine import make_url
-
-    from storage.db import DatabaseUnavailable, database_url
+    from storage.db import DatabaseUnavailable, database_url, display_url, unavailable_reason
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (UsageError, DatabaseUnavailable) as exc:
         message = str(exc)
-    except sa.DatabaseError as exc:
+    except Exception as exc:
         # the server is down or refuses us, or the file is not a database; the other
         # kinds (integrity, programming…) are bugs and keep their traceback
-        if isinstance(exc, sa.IntegrityError | sa.ProgrammingError | sa.DataError):
+        reason = unavailable_reason(exc)
+        if reason is None:
             raise
-        url = make_url(database_url(getattr(args, "db", None))).render_as_string()
-        message = f"cannot open the catalogue database {url}: {exc.orig}"
+        url = display_url(database_url(getattr(args, "db", None)))
+        message = f"cannot open the catalogue database {url}: {reason}"
     print(f"moisson {args.command}: {' '.join(message.split())}", file=sys.stderr)
     return EXIT_USAGE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,6 @@ from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redi
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -25,6 +25,9 @@ from portal import api, formatting, pages
 from portal.params import DropEmptyParams
 from portal.urls import public_base_url, trusted_hosts
 from storage.cache import MinuteCache
+
+if TYPE_CHECKING:  # the portal gets its engine from storage.readonly, never builds one
+    from sqlalchemy.engine import Engine
 
 STATIC = Path(__file__).with_name("static")
 DOCS = "/api/docs"

@@ -9,9 +9,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 DEFAULT_SQLITE_PATH = Path("var") / "catalogue.sqlite3"
 ENV_VAR = "MOISSON_DATABASE_URL"
@@ -20,6 +29,19 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class DatabaseUnavailable(RuntimeError):
     """The catalogue database cannot be reached or opened."""
+
+
+# What code above storage catches when the database fails an operation: it never imports
+# SQLAlchemy itself (the layers of tests/test_layers.py).
+CatalogueError = SQLAlchemyError
+
+
+class BadDatabaseURL(ValueError):
+    """Not a database URL, or one of a dialect SQLAlchemy does not know."""
+
+
+class RevisionError(ValueError):
+    """A schema revision alembic cannot go to."""
 
 
 class HalfBuiltSchema(DatabaseUnavailable):
@@ -48,7 +70,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = database_url(url)
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise BadDatabaseURL(f"{url!r} is not a database URL: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +81,26 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)
+    except ArgumentError as exc:  # an unknown dialect
+        raise BadDatabaseURL(f"{url!r} is not a database URL: {exc}") from exc
+
+
+def display_url(url: str) -> str:
+    """``url`` as it may be shown: without its password."""
+    return make_url(url).render_as_string()
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """The driver's message when ``exc`` says the catalogue cannot be used (the server is
+    down or refuses us, the file is not a database); None for any other error (integrity,
+    programming, data errors are bugs and keep their traceback)."""
+    if isinstance(exc, DatabaseError) and not isinstance(
+        exc, IntegrityError | ProgrammingError | DataError
+    ):
+        return str(exc.orig)
+    return None
 
 
 @contextmanager
@@ -100,7 +144,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
+    try:
+        command.downgrade(alembic_config(engine), revision)
+    except CommandError as exc:  # a revision alembic does not know
+        raise RevisionError(str(exc)) from exc
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -7,6 +7,9 @@ Because they act on the settings Scrapy itself loads, the modes work the same un
 - ``MOISSON_REPLAY``: serve the recordings (docs/RECORDINGS.md) with the settings of
   ``REPLAY_OVERRIDES``; they win over the project's and the spider's settings, not over
   the command line.
+- a pipeline that writes the catalogue (``writes_catalogue``, pipelines/store.py) brings
+  the run lifecycle (crawlers/extensions/crawl_run.py: ``crawl_run``, health verdict,
+  missing-marking) with it, even when ``EXTENSIONS`` is replaced on the command line.
 - ``MOISSON_REDIS_URL``: share the request queue and the duplicate filter of a crawl with
   every worker started with the same URL and ``MOISSON_REDIS_CRAWL`` (docs/OPERATIONS.md).
 """
@@ -14,6 +17,10 @@ Because they act on the settings Scrapy itself loads, the modes work the same un
 from __future__ import annotations
 
 from datetime import date
+
+from scrapy.utils.misc import load_object
+
+from crawlers.extensions.crawl_run import CrawlRunLifecycle
 
 ABOVE_SPIDER = "spider"  # applied after the spider's own settings, so equal priority wins
 
@@ -24,6 +31,23 @@ class ReplayAddon:
             return
         for name, value in settings.getdict("REPLAY_OVERRIDES").items():
             settings.set(name, value, priority=ABOVE_SPIDER)
+
+
+def writes_catalogue(settings) -> bool:
+    """Whether one of the crawl's pipelines writes the catalogue."""
+    return any(
+        getattr(load_object(path), "writes_catalogue", False)
+        for path, order in settings.getdict("ITEM_PIPELINES").items()
+        if order is not None
+    )
+
+
+class CrawlRunAddon:
+    order = 1000  # after SpiderLogCount (0), whose count stops when the spider closes
+
+    def update_settings(self, settings) -> None:
+        if writes_catalogue(settings):
+            settings.set_in_component_priority_dict("EXTENSIONS", CrawlRunLifecycle, self.order)
 
 
 class RedisAddon:

@@ -28,9 +28,9 @@ from crawlers.bases.common import (
     PAGING_STOPPED,
     PAGING_STOPPED_AT,
 )
+from pipelines.store import STORE_FAILED
 
 STORED = "moisson/items/stored"
-STORE_FAILED = "moisson/store/failed_items"
 CATALOGUE_UNAVAILABLE = "moisson/store/unavailable"
 PAGING_REASONS = {
     "failed_page": "a page failed",
