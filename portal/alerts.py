@@ -15,12 +15,11 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from portal import mailing
@@ -28,6 +27,9 @@ from portal.params import CourseId, SearchParams, search_params
 from portal.urls import absolute_url
 from storage import alerts as store
 from storage.search import course_detail
+
+if TYPE_CHECKING:  # the alerts engine comes from storage.alerts, never built here
+    from sqlalchemy.engine import Engine
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM = 2048  # bytes of a subscription form: an address and a button
