@@ -1,4 +1,4 @@
-"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, serve.
+"""``moisson``: crawl, demo, db, stats, rome, jobs, parse, new-spider, record, normalise, serve.
 
 Exit status (the table in README.md): 0 on success, 1 when a crawled spider's run is not
 healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
@@ -216,8 +216,11 @@ def cmd_demo(args) -> int:
 
 def cmd_stats(args) -> int:
     from storage.queries import catalogue_stats
+    from storage.rome import version_summary
 
-    stats = catalogue_stats(_engine(args))
+    engine = _engine(args)
+    stats = catalogue_stats(engine)
+    stats["rome"] = version_summary(engine)
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
     else:
@@ -227,7 +230,48 @@ def cmd_stats(args) -> int:
         )
         for name, count in stats["by_platform"].items():
             print(f"  {name:<20} {count}")
+        rome = stats["rome"]
+        print(f"ROME      {rome['title'] + ' — ' + rome['attribution'] if rome else 'not loaded'}")
     return EXIT_OK
+
+
+def _rome_loaded(result, engine) -> int:
+    from storage.rome import ATTRIBUTION, stale_links
+
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    if not result.loaded:
+        print(f"ROME version {result.number} is already in use; nothing loaded ({counts})")
+        return EXIT_OK
+    print(
+        f"ROME version {result.number} loaded ({counts}), "
+        f"replacing {result.previous or 'none'}; {ATTRIBUTION.format(number=result.number)}"
+    )
+    stale = stale_links(engine)
+    if stale:
+        print(f"{stale} course links name jobs this version lacks: `moisson jobs relink`")
+    return EXIT_OK
+
+
+def cmd_rome(args) -> int:
+    from storage import rome
+
+    engine = _engine(args)
+    try:
+        if args.action == "load":
+            release = rome.read_release(args.path)
+            return _rome_loaded(rome.load(engine, release, force=args.force), engine)
+        if args.path:
+            raise UsageError("rome update takes no PATH (--url names the zip)")
+        from moisson.crawl import project_settings
+
+        url = args.url or project_settings().get("MOISSON_ROME_URL")
+        release = rome.read_release(rome.download(url, args.timeout), source=url)
+        return _rome_loaded(rome.load(engine, release, force=args.force), engine)
+    except rome.RomeError as exc:
+        kept = rome.version_summary(engine)
+        in_use = f"version {kept['number']} stays in use" if kept else "no version loaded"
+        print(f"moisson rome {args.action}: {exc}; {in_use}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _jsonable(value):
@@ -619,6 +663,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats = with_db(sub.add_parser("stats", help="counts of the catalogue"))
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+
+    rome = with_db(sub.add_parser("rome", help="load or update ROME 4.0, the jobs referential"))
+    rome.add_argument("action", choices=["load", "update"])
+    rome.add_argument("path", nargs="?", help="load: the release zip or folder (default: shipped)")
+    rome.add_argument("--url", help="update: the open-data zip (default: MOISSON_ROME_URL)")
+    rome.add_argument("--timeout", type=_seconds, default=60.0, help="update: seconds")
+    rome.add_argument("--force", action="store_true", help="load an older or the same version")
+    rome.set_defaults(func=cmd_rome)
 
     runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
     runs.add_argument("--json", action="store_true")
