@@ -11,6 +11,7 @@ understood (moisson/parse.py). An error is one line on stderr, no traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -617,6 +618,76 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+CONTROL = dict.fromkeys([*range(0, 32), *range(127, 160)], " ")
+
+
+def _jobs_relink(args) -> int:
+    from moisson.progress import CommandProgress
+    from storage.joblinks import relink_all
+
+    engine = _engine(args)
+    with CommandProgress("Liens cours → métiers", quiet=args.json) as advance:
+        counts = relink_all(engine, progress=advance)
+    if not counts.courses and not _rome_in_use(engine):
+        raise UsageError("no ROME referential loaded: run `moisson rome load` first")
+    summary = {k: v for k, v in vars(counts).items()}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"{counts.courses} courses: {counts.by_code} by their ROME codes, {counts.by_text} "
+            f"by their text, {counts.without_job} without a job; {counts.links} links; "
+            f"{counts.unknown_codes} unknown ROME codes kept aside"
+        )
+    return EXIT_OK
+
+
+def _rome_in_use(engine) -> bool:
+    from storage.rome import version_summary
+
+    return version_summary(engine) is not None
+
+
+@functools.cache
+def _snapshot_matcher():
+    from storage.jobmatch import JobMatcher
+    from storage.rome import read_release
+
+    return JobMatcher.from_release(read_release())
+
+
+def cmd_jobs(args) -> int:
+    """``moisson jobs TEXT``: the job profiles of a text; ``moisson jobs relink``."""
+    from storage.jobmatch import MAX_TEXT
+
+    if args.text == ["relink"]:
+        return _jobs_relink(args)
+    text = " ".join(args.text).translate(CONTROL)
+    if not text.strip():
+        raise UsageError("give a text to match, e.g. moisson jobs 'développeur web'")
+    if len(text) > MAX_TEXT:
+        print(f"moisson jobs: only the first {MAX_TEXT} characters are read", file=sys.stderr)
+    matcher = None
+    if args.db or os.environ.get("MOISSON_DATABASE_URL"):
+        from storage.joblinks import matcher_for
+
+        with _engine(args).connect() as conn:
+            matcher = matcher_for(conn)
+    if matcher is None:  # no catalogue, or none loaded: the shipped snapshot
+        matcher = _snapshot_matcher()
+    (hits,) = matcher.match([(text, "")], top=args.top)
+    if args.json:
+        jobs = [vars(h) for h in hits]
+        print(json.dumps({"jobs": jobs}, ensure_ascii=False))
+    elif not hits:
+        print("no job profile is close enough to this text")
+    for h in [] if args.json else hits:
+        print(f"{h.code}  {h.score:6.3f}  {h.label}")
+        if h.skills:
+            print(f"        parce que : {', '.join(h.skills)}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -671,6 +742,14 @@ def build_parser() -> argparse.ArgumentParser:
     rome.add_argument("--timeout", type=_seconds, default=60.0, help="update: seconds")
     rome.add_argument("--force", action="store_true", help="load an older or the same version")
     rome.set_defaults(func=cmd_rome)
+
+    jobs = with_db(
+        sub.add_parser("jobs", help="the ROME job profiles of a text; `jobs relink` relinks")
+    )
+    jobs.add_argument("text", nargs="+", help="a course's text, or `relink`")
+    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--top", type=_in_range(int, 0, 51, "a whole number from 1 to 50"), default=5)
+    jobs.set_defaults(func=cmd_jobs)
 
     runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
     runs.add_argument("--json", action="store_true")
