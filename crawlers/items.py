@@ -37,6 +37,9 @@ class RawCourse(scrapy.Item):
     enrolments = scrapy.Field()  # enrolment count as stated
     qualification = scrapy.Field()  # {"entry": required, "exit": reached}: diploma levels
     organisation_identities = scrapy.Field()  # [{"name", "legal_name", "siret"}] where stated
+    # official codes the platform states, by register: {"rome": ["M1805"], "rncp": ["35030"],
+    # "nsf": ["326"], "formacode": ["31054"]} (storage/joblinks.py links courses by them)
+    codes = scrapy.Field()
     kind = scrapy.Field()  # the platform's kind of offer: "course", "path", "formation"…
     sessions = scrapy.Field()  # list of dicts, see RawSession keys below
     raw = scrapy.Field()  # the platform's record, untouched (JSON-serialisable)

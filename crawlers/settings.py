@@ -83,6 +83,12 @@ MOISSON_REPLAY = False  # serve recorded responses instead of the network
 MOISSON_RECORDINGS_DIR = None  # None: crawlers/recordings
 MOISSON_REFERENCE_TIME = None  # ISO datetime of the crawl; None: the time the crawl starts
 MOISSON_STORE_BATCH_SIZE = 500
+# ROME 4.0 open-data CSV zip, fetched by `moisson rome update` (docs/JOBS.md)
+MOISSON_ROME_URL = os.environ.get(
+    "MOISSON_ROME_URL",
+    "https://www.francetravail.org/files/live/sites/peorg/files/documents/"
+    "Statistiques-et-analyses/Open-data/ROME/RefRomeCsv.zip",
+)
 # The most pages of its listings (API pages, lookups) a spider asks for in one run; paging
 # that reaches it stops and the run is not healthy. A spider whose platform needs more
 # sets its own in custom_settings. Paging also stops at a failing or empty page.

@@ -1,4 +1,5 @@
-"""``moisson``: crawl, demo, db, stats, parse, new-spider, record, normalise, export, serve.
+"""``moisson``: crawl, demo, db, stats, rome, jobs, parse, new-spider, record, normalise, export,
+serve, alerts.
 
 Exit status (the table in README.md): 0 on success, 1 when a crawled spider's run is not
 healthy (so cron and systemd can alert), 2 for a usage or configuration error (an unknown
@@ -11,6 +12,7 @@ understood (moisson/parse.py). An error is one line on stderr, no traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -225,8 +227,11 @@ def cmd_demo(args) -> int:
 
 def cmd_stats(args) -> int:
     from storage.queries import catalogue_stats
+    from storage.rome import version_summary
 
-    stats = catalogue_stats(_engine(args))
+    engine = _engine(args)
+    stats = catalogue_stats(engine)
+    stats["rome"] = version_summary(engine)
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
     else:
@@ -236,7 +241,48 @@ def cmd_stats(args) -> int:
         )
         for name, count in stats["by_platform"].items():
             print(f"  {name:<20} {count}")
+        rome = stats["rome"]
+        print(f"ROME      {rome['title'] + ' — ' + rome['attribution'] if rome else 'not loaded'}")
     return EXIT_OK
+
+
+def _rome_loaded(result, engine) -> int:
+    from storage.rome import ATTRIBUTION, stale_links
+
+    counts = ", ".join(f"{v} {k}" for k, v in result.counts.items())
+    if not result.loaded:
+        print(f"ROME version {result.number} is already in use; nothing loaded ({counts})")
+        return EXIT_OK
+    print(
+        f"ROME version {result.number} loaded ({counts}), "
+        f"replacing {result.previous or 'none'}; {ATTRIBUTION.format(number=result.number)}"
+    )
+    stale = stale_links(engine)
+    if stale:
+        print(f"{stale} course links name jobs this version lacks: `moisson jobs relink`")
+    return EXIT_OK
+
+
+def cmd_rome(args) -> int:
+    from storage import rome
+
+    engine = _engine(args)
+    try:
+        if args.action == "load":
+            release = rome.read_release(args.path)
+            return _rome_loaded(rome.load(engine, release, force=args.force), engine)
+        if args.path:
+            raise UsageError("rome update takes no PATH (--url names the zip)")
+        from moisson.crawl import project_settings
+
+        url = args.url or project_settings().get("MOISSON_ROME_URL")
+        release = rome.read_release(rome.download(url, args.timeout), source=url)
+        return _rome_loaded(rome.load(engine, release, force=args.force), engine)
+    except rome.RomeError as exc:
+        kept = rome.version_summary(engine)
+        in_use = f"version {kept['number']} stays in use" if kept else "no version loaded"
+        print(f"moisson rome {args.action}: {exc}; {in_use}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _jsonable(value):
@@ -672,6 +718,76 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+CONTROL = dict.fromkeys([*range(0, 32), *range(127, 160)], " ")
+
+
+def _jobs_relink(args) -> int:
+    from moisson.progress import CommandProgress
+    from storage.joblinks import relink_all
+
+    engine = _engine(args)
+    with CommandProgress("Liens cours → métiers", quiet=args.json) as advance:
+        counts = relink_all(engine, progress=advance)
+    if not counts.courses and not _rome_in_use(engine):
+        raise UsageError("no ROME referential loaded: run `moisson rome load` first")
+    summary = {k: v for k, v in vars(counts).items()}
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(
+            f"{counts.courses} courses: {counts.by_code} by their ROME codes, {counts.by_text} "
+            f"by their text, {counts.without_job} without a job; {counts.links} links; "
+            f"{counts.unknown_codes} unknown ROME codes kept aside"
+        )
+    return EXIT_OK
+
+
+def _rome_in_use(engine) -> bool:
+    from storage.rome import version_summary
+
+    return version_summary(engine) is not None
+
+
+@functools.cache
+def _snapshot_matcher():
+    from storage.jobmatch import JobMatcher
+    from storage.rome import read_release
+
+    return JobMatcher.from_release(read_release())
+
+
+def cmd_jobs(args) -> int:
+    """``moisson jobs TEXT``: the job profiles of a text; ``moisson jobs relink``."""
+    from storage.jobmatch import MAX_TEXT
+
+    if args.text == ["relink"]:
+        return _jobs_relink(args)
+    text = " ".join(args.text).translate(CONTROL)
+    if not text.strip():
+        raise UsageError("give a text to match, e.g. moisson jobs 'développeur web'")
+    if len(text) > MAX_TEXT:
+        print(f"moisson jobs: only the first {MAX_TEXT} characters are read", file=sys.stderr)
+    matcher = None
+    if args.db or os.environ.get("MOISSON_DATABASE_URL"):
+        from storage.joblinks import matcher_for
+
+        with _engine(args).connect() as conn:
+            matcher = matcher_for(conn)
+    if matcher is None:  # no catalogue, or none loaded: the shipped snapshot
+        matcher = _snapshot_matcher()
+    (hits,) = matcher.match([(text, "")], top=args.top)
+    if args.json:
+        jobs = [vars(h) for h in hits]
+        print(json.dumps({"jobs": jobs}, ensure_ascii=False))
+    elif not hits:
+        print("no job profile is close enough to this text")
+    for h in [] if args.json else hits:
+        print(f"{h.code}  {h.score:6.3f}  {h.label}")
+        if h.skills:
+            print(f"        parce que : {', '.join(h.skills)}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moisson", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -718,6 +834,22 @@ def build_parser() -> argparse.ArgumentParser:
     stats = with_db(sub.add_parser("stats", help="counts of the catalogue"))
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+
+    rome = with_db(sub.add_parser("rome", help="load or update ROME 4.0, the jobs referential"))
+    rome.add_argument("action", choices=["load", "update"])
+    rome.add_argument("path", nargs="?", help="load: the release zip or folder (default: shipped)")
+    rome.add_argument("--url", help="update: the open-data zip (default: MOISSON_ROME_URL)")
+    rome.add_argument("--timeout", type=_seconds, default=60.0, help="update: seconds")
+    rome.add_argument("--force", action="store_true", help="load an older or the same version")
+    rome.set_defaults(func=cmd_rome)
+
+    jobs = with_db(
+        sub.add_parser("jobs", help="the ROME job profiles of a text; `jobs relink` relinks")
+    )
+    jobs.add_argument("text", nargs="+", help="a course's text, or `relink`")
+    jobs.add_argument("--json", action="store_true")
+    jobs.add_argument("--top", type=_in_range(int, 0, 51, "a whole number from 1 to 50"), default=5)
+    jobs.set_defaults(func=cmd_jobs)
 
     runs = with_db(sub.add_parser("runs", help="recent crawl runs and their health"))
     runs.add_argument("--json", action="store_true")

@@ -111,3 +111,38 @@ class Progress:
             self.loop.stop()
         if self.bars is not None:
             self.bars.stop()
+
+
+class CommandProgress:
+    """One rich progress bar on stderr for a long command (``moisson jobs relink``): the
+    block gets ``advance(done, total)``; without a terminal, one plain line per call."""
+
+    def __init__(self, label: str, quiet: bool = False, stream: TextIO | None = None):
+        self.label, self.quiet = label, quiet
+        self.stream = stream or sys.stderr
+        self.progress = None
+
+    def __enter__(self):
+        if not self.quiet and self.stream.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(file=self.stream),
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(self.label, total=None)
+        return self.advance
+
+    def advance(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done, total=total)
+        elif not self.quiet:
+            print(f"moisson: {self.label}: {done}/{total}", file=self.stream, flush=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()

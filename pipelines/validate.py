@@ -38,6 +38,7 @@ class ValidatePipeline(Pipeline):
                 qualification_entry_text=_text((item.get("qualification") or {}).get("entry")),
                 qualification_exit_text=_text((item.get("qualification") or {}).get("exit")),
                 organisation_identities=item.get("organisation_identities") or [],
+                codes=item.get("codes") or {},
                 sessions=item.get("sessions_normalised") or [],
                 spider=item.get("spider"),
                 source_url=item.get("source_url"),

@@ -80,6 +80,8 @@ class CourseRecord(Workload):
     qualification_entry_text: str | None = None  # the qualification required, as stated
     qualification_exit_text: str | None = None  # the qualification reached, as stated
     organisation_identities: list[OrganisationIdentity] = Field(default_factory=list)
+    # official codes as stated, by register (crawlers.items.RawCourse.codes)
+    codes: dict[str, list[str]] = Field(default_factory=dict)
     # normalised values (the free-text normalisers fill them; None = not understood)
     level: Literal["debutant", "intermediaire", "avance", "tous_niveaux"] | None = None
     topics: list[str] = Field(default_factory=list)  # slugs of the taxonomy (records.topics)
@@ -111,7 +113,9 @@ class CourseRecord(Workload):
 
     def content(self) -> dict:
         """The fields whose change is a change of the listing."""
-        return self.model_dump(mode="json", exclude={"spider", "source_url", "fetched_at"})
+        # a listing without codes hashes as it did before they were read
+        exclude = {"spider", "source_url", "fetched_at"} | (set() if self.codes else {"codes"})
+        return self.model_dump(mode="json", exclude=exclude)
 
     def content_hash(self) -> str:
         canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False)

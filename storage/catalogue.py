@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from storage import ratings, readindex
+from storage import joblinks, ratings, readindex
 from storage.bulk import chunks, dialect_insert
 from storage.dates import unsupported_session_date
 from storage.linkage import OVERRIDES, CourseIndex, Overrides, candidate_of
@@ -498,6 +498,7 @@ class CatalogueWriter:
         )
         link_topics(conn, records)
         readindex.refresh(conn, records)
+        joblinks.link(conn, records)  # the courses' jobs (ROME), when a referential is loaded
 
     def _link_organisations(
         self, conn, names_by_course: dict[int, list[str]], identities: dict[str, dict]

@@ -432,3 +432,114 @@ class StateCount(Base):
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# -- ROME 4.0, France Travail's référentiel of jobs and skills (migration 0008) ------------------
+# Written only by ``storage.rome`` (one version at a time, replaced whole), read by
+# ``storage.jobs``; a course's links to jobs (``CourseJob``) name the job by its code and no
+# foreign key, so loading another version keeps them (docs/JOBS.md).
+
+
+class RomeVersion(Base):
+    """A release of the referential loaded into the catalogue; the newest row is in use."""
+
+    __tablename__ = "rome_version"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)  # 60 for "ROME 4.0 version 60"
+    title: Mapped[str | None] = mapped_column(Text)  # « ROME 4.0 version 60 - 25M09 »
+    published: Mapped[str | None] = mapped_column(String(20))  # as the release writes it
+    source: Mapped[str] = mapped_column(Text)  # the file or URL it was loaded from
+    counts: Mapped[dict | None] = mapped_column(JSONType)  # rows per table
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RomeJob(Base):
+    """A job profile (fiche métier): code, label, its place in the tree, its tags."""
+
+    __tablename__ = "rome_job"
+    __table_args__ = (Index("ix_rome_job_domain", "domain"),)
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)  # "M1805"
+    ogr: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(String(3))  # "M18"
+    domain_label: Mapped[str | None] = mapped_column(Text)
+    grand_domain: Mapped[str] = mapped_column(String(1))  # "M"
+    grand_domain_label: Mapped[str | None] = mapped_column(Text)
+    # as the referential states them: {"transition_eco": "Emploi Vert", "transition_num": …}
+    tags: Mapped[dict | None] = mapped_column(JSONType)
+    definition: Mapped[str | None] = mapped_column(Text)
+    access: Mapped[str | None] = mapped_column(Text)  # « accès à l'emploi »
+
+
+class RomeTitle(Base):
+    """A job title (appellation): the main one or a synonym, each of one job."""
+
+    __tablename__ = "rome_title"
+    __table_args__ = (Index("ix_rome_title_job_code", "job_code"),)
+
+    ogr: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_code: Mapped[str] = mapped_column(String(5))
+    label: Mapped[str] = mapped_column(Text)
+    short_label: Mapped[str | None] = mapped_column(Text)
+    synonym: Mapped[bool] = mapped_column(Boolean)  # classification SYNONYME
+
+
+class RomeItem(Base):
+    """A skill (savoir-faire, savoir-être) or a knowledge item (savoir)."""
+
+    __tablename__ = "rome_item"
+
+    ogr: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # savoir_faire | savoir_etre | savoir
+    label: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)  # « Langages informatiques »…
+    subcategory: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class RomeJobItem(Base):
+    """A job's skill or knowledge item, with its weight in the job (``coeur_metier``)."""
+
+    __tablename__ = "rome_job_item"
+    __table_args__ = (
+        Index("ix_rome_job_item_item", "item_ogr", "job_code"),
+        {"sqlite_with_rowid": False},
+    )
+
+    job_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    item_ogr: Mapped[int] = mapped_column(Integer, primary_key=True)
+    core: Mapped[str | None] = mapped_column(String(20))  # « Principale », « Émergente », None
+
+
+class CourseJob(Base):
+    """A course prepares for a job: how that was decided, how sure, and why."""
+
+    __tablename__ = "course_job"
+    __table_args__ = (
+        Index("ix_course_job_job_code", "job_code", "score"),
+        {"sqlite_with_rowid": False},
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    job_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10))  # code | text | override
+    score: Mapped[float] = mapped_column(Float)
+    # the matched skills and knowledge items: [{"ogr": 100023, "label": "Python"}]
+    reasons: Mapped[list | None] = mapped_column(JSONType)
+
+
+class CourseJobUnknown(Base):
+    """A ROME code a listing states that the loaded referential does not know: kept aside,
+    not linked, linked by the next relink if a later version knows it."""
+
+    __tablename__ = "course_job_unknown"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)

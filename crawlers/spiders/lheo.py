@@ -118,6 +118,7 @@ class LheoSpider(MoissonSpider):
             currency="EUR" if price else None,
             certificate=_certificate(formation),
             kind="formation",
+            codes=_codes(formation),
             sessions=[self.session(s) for s in _children(action, "session")],
             raw={
                 "feed": feed,
@@ -222,6 +223,29 @@ def _certificate(formation) -> str | None:
         return result  # « Attestation de fin de formation »
     certifying = _text(formation, "certifiante")
     return codes()["certifiante"].get(certifying) if certifying else None
+
+
+# LHEO elements stating official codes, by register (lheo-glossaire: domaine-formation)
+CODE_PATHS = {
+    "rome": "domaine-formation/code-ROME",
+    "formacode": "domaine-formation/code-FORMACODE",
+    "nsf": "domaine-formation/code-NSF",
+    "rncp": "certification/code-RNCP",
+}
+
+
+def _codes(formation) -> dict[str, list[str]] | None:
+    found = {}
+    for register, path in CODE_PATHS.items():
+        steps = "/".join(f"*[local-name()='{step}']" for step in path.split("/"))
+        values = []
+        for text in formation.xpath(f"{steps}/text()"):
+            value = _stated(text.strip())
+            if value and value not in values:
+                values.append(value)
+        if values:
+            found[register] = values
+    return found or None
 
 
 def _children(node, name: str) -> list:

@@ -148,11 +148,39 @@ class MonCompteFormationSpider(JsonApiSpider):
             certificate=offer.get("intitule_certification")
             or (", ".join(c for c in codes if c) or None),
             kind="formation",
+            codes=_codes(offer),
             raw=dict(offer),
         )
 
     def callback_for_url(self, url: str):
         return self.parse_export if "/exports/csv" in urlparse(url).path else self.parse_page
+
+
+# The columns stating official codes, by register (docs/JOBS.md)
+CODE_COLUMNS = {
+    "rome": ("code_rome_1", "code_rome_2", "code_rome_3"),
+    "rncp": ("code_rncp",),
+    "nsf": ("code_nsf_1", "code_nsf_2", "code_nsf_3"),
+    "formacode": ("code_formacode_1", "code_formacode_2", "code_formacode_3"),
+}
+
+
+def _codes(offer: dict[str, Any]) -> dict[str, list[str]] | None:
+    """The offer's stated codes: « 35030.0 » read as « 35030 », the unstated ones left out."""
+    found = {}
+    for register, columns in CODE_COLUMNS.items():
+        values = []
+        for column in columns:
+            value = _stated(offer, column)
+            if value is None:
+                continue
+            text = str(value).strip()
+            text = text[:-2] if text.endswith(".0") else text
+            if text not in values:
+                values.append(text)
+        if values:
+            found[register] = values
+    return found or None
 
 
 def _number(value: Any) -> float:

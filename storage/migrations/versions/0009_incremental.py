@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_incremental"
-down_revision: str | None = "0006_session_qualification"
+down_revision: str | None = "0008_rome"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

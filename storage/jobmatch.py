@@ -1,0 +1,263 @@
+"""Which ROME job profiles a French text prepares for, and why.
+
+Each job is one document: its label, its titles and synonyms, and the labels of its skills
+and knowledge items, a core skill (``coeur_metier`` « Principale ») counted more. Texts and
+documents are analysed the French way (accents folded, Snowball's French stemmer, the
+project's stop words); software and programming-language names of the referential
+(« Python », « C++ », « SAP ») become single tokens matched as written, not stemmed.
+scikit-learn's ``TfidfVectorizer`` weighs the terms (sublinear TF, IDF over the jobs) and a
+text's jobs are those whose cosine with it passes a threshold, at most five. The reasons of a
+link are the job's items the text contains (most of their weight present). Everything is
+sparse-matrix algebra on a batch of texts, in process, so SQLite and PostgreSQL get the same
+answers. The weights and thresholds are data (``PARAMETERS``), tuned on the tuning split of
+benchmarks/data/jobs (docs/JOBS.md, docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from storage.models import RomeItem, RomeJob, RomeJobItem, RomeTitle
+
+STOPWORDS_FILE = Path(__file__).with_name("data") / "french_stopwords.txt"
+MAX_TEXT = 20_000  # characters of one text read; the rest is ignored
+MAX_JOBS = 5
+REASONS = 6  # matched items named per job
+
+PARAMETERS = {
+    "label_repeat": 3,  # a job's own label, this many times in its document
+    "core_repeat": 2,  # a core skill (coeur_metier « Principale »), this many times
+    "heading_repeat": 3,  # a course's title, categories and topics, this many times
+    "threshold": 0.15,  # a job's cosine with the text must reach this
+    "relative": 0.7,  # … and this share of the best job's
+    "item_found": 0.75,  # a reason: an item whose weight the text holds at least this share of
+}
+SOFTWARE_SUBCATEGORIES = ("Langages informatiques", "Logiciels, progiciels")
+# words in front of a software or language name in the referential's labels
+SOFTWARE_PREFIXES = re.compile(
+    r"^(langage|programmation en|progiciel de gestion|framework|cms \([^)]*\)|"
+    r"ide \([^)]*\)|syst[eè]me d'exploitation( informatique)?|utilisation de)\s+",
+    re.IGNORECASE,
+)
+SOFTWARE_NAME = re.compile(r"^[\w+#./-]+( [\w+#./-]+)?$")
+WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("œ", "oe"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    lines = STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(fold(line.strip()) for line in lines if line.strip() and line[0] != "#")
+
+
+_STEMMER = snowballstemmer.stemmer("french")
+
+
+@cache
+def _stem(word: str) -> str:
+    return fold(_STEMMER.stemWord(word))
+
+
+def software_name(label: str) -> str | None:
+    """« Programmation en Python » → « Python »; None for a label that is no product name."""
+    name = SOFTWARE_PREFIXES.sub("", label.strip())
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", name)  # « Transact SQL (T-SQL) » → « Transact SQL »
+    if not SOFTWARE_NAME.match(name) or name[0].islower() or len(name) > 20:
+        return None
+    return name
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
+
+
+class Analyzer:
+    """A text → its terms: software names as ``@name``, other words stemmed and folded."""
+
+    def __init__(self, names: Sequence[str]):
+        self.names = {}
+        for name in names:
+            # one- and two-letter names (C, R) only as written, with their case
+            self.names[name if len(name) <= 2 else fold(name)] = "@" + fold(name)
+        ordered = sorted(self.names, key=len, reverse=True)
+        short = [re.escape(n) for n in ordered if len(n) <= 2]
+        long = [re.escape(n) for n in ordered if len(n) > 2]
+        edge_before, edge_after = r"(?<![\w+#])", r"(?![\w+#]|\.\w)"
+        self.long = re.compile(edge_before + "(" + "|".join(long) + ")" + edge_after)
+        self.short = (
+            re.compile(r"(?<![\w+#'’])(" + "|".join(short) + r")(?![\w+#'’]|\.\w)")
+            if short
+            else None
+        )
+
+    def __call__(self, text: str) -> list[str]:
+        text = text[:MAX_TEXT]
+        terms = []
+        if self.short:
+            terms += [self.names[m] for m in self.short.findall(text)]
+        folded = fold(text)
+        terms += [self.names[m] for m in self.long.findall(folded)]
+        stop = _stopwords()
+        for word in WORD.findall(folded):
+            if len(word) > 1 and word not in stop and not word.isdigit():
+                terms.append(_stem(word))
+        return terms
+
+
+@dataclass
+class JobHit:
+    code: str
+    label: str
+    score: float
+    skills: list[str]
+
+
+class JobMatcher:
+    """The referential in use, indexed; ``match`` ranks jobs for texts."""
+
+    def __init__(self, jobs, titles, items, job_items, parameters=None, titles_only=False):
+        self.p = dict(PARAMETERS, **(parameters or {}))
+        self.codes = [j[0] for j in jobs]
+        self.labels = dict(jobs)
+        column = {code: i for i, code in enumerate(self.codes)}
+        names = {
+            n
+            for ogr, kind, label, sub in items
+            if sub in SOFTWARE_SUBCATEGORIES
+            for n in [software_name(label)]
+            if n
+        }
+        self.analyzer = Analyzer(sorted(names))
+        analysed: dict[str, list[str]] = {}
+
+        def terms(label: str) -> list[str]:
+            if label not in analysed:
+                analysed[label] = self.analyzer(label)
+            return analysed[label]
+
+        # each job's document: its label, its titles, its items (core ones weigh more)
+        documents: list[list[str]] = [terms(label) * self.p["label_repeat"] for _, label in jobs]
+        for code, label in titles:
+            if code in column:
+                documents[column[code]] += terms(label)
+        item_label = {ogr: label for ogr, _kind, label, _sub in items}
+        self.item_labels = sorted(set(item_label.values()))
+        item_row = {label: i for i, label in enumerate(self.item_labels)}
+        rows, cols = [], []
+        if not titles_only:
+            for code, ogr, core in job_items:
+                if code in column and ogr in item_label:
+                    label = item_label[ogr]
+                    repeat = self.p["core_repeat"] if core == "Principale" else 1
+                    documents[column[code]] += terms(label) * repeat
+                    rows.append(column[code])
+                    cols.append(item_row[label])
+        self.vectorizer = TfidfVectorizer(
+            analyzer=_identity, norm="l2", sublinear_tf=True, dtype=np.float32
+        )
+        self.job_terms = self.vectorizer.fit_transform(documents).T.tocsr()  # terms × jobs
+        # the reasons: which of a job's items a text contains
+        weights = self.vectorizer.transform([terms(label) for label in self.item_labels])
+        self.item_terms = weights.multiply(weights).T.tocsr()  # terms × items
+        self.job_item = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(len(self.codes), len(self.item_labels)),
+        )
+
+    @classmethod
+    def from_engine(cls, engine: Engine, **options) -> JobMatcher | None:
+        """The matcher of the loaded referential; None when none is loaded."""
+        with engine.connect() as conn:
+            return cls.from_connection(conn, **options)
+
+    @classmethod
+    def from_release(cls, release, **options) -> JobMatcher:
+        """The matcher of a release read by ``storage.rome.read_release``, without a catalogue."""
+        return cls(
+            [(j["code"], j["label"]) for j in release.jobs],
+            [(t["job_code"], t["label"]) for t in release.titles],
+            sorted((i["ogr"], i["kind"], i["label"], i["subcategory"]) for i in release.items),
+            [(r["job_code"], r["item_ogr"], r["core"]) for r in release.job_items],
+            **options,
+        )
+
+    @classmethod
+    def from_connection(cls, conn: Connection, **options) -> JobMatcher | None:
+        jobs = [tuple(r) for r in conn.execute(select(RomeJob.code, RomeJob.label))]
+        if not jobs:
+            return None
+        titles = [tuple(r) for r in conn.execute(select(RomeTitle.job_code, RomeTitle.label))]
+        items = [
+            tuple(r)
+            for r in conn.execute(
+                select(RomeItem.ogr, RomeItem.kind, RomeItem.label, RomeItem.subcategory).order_by(
+                    RomeItem.ogr
+                )
+            )
+        ]
+        links = [
+            tuple(r)
+            for r in conn.execute(
+                select(RomeJobItem.job_code, RomeJobItem.item_ogr, RomeJobItem.core)
+            )
+        ]
+        return cls(jobs, titles, items, links, **options)
+
+    def _query(self, texts: Sequence[tuple[str, str]]):
+        """Each (heading, body) as a TF-IDF vector: the heading's terms repeated."""
+        repeat = self.p["heading_repeat"]
+        return self.vectorizer.transform(
+            [self.analyzer(h or "") * repeat + self.analyzer(b or "") for h, b in texts]
+        )
+
+    def match(self, texts: Sequence[tuple[str, str]], top: int = MAX_JOBS) -> list[list[JobHit]]:
+        """The jobs of each (heading, body), best first, at most ``top``, above the threshold."""
+        if not texts:
+            return []
+        query = self._query(texts)
+        scores = (query @ self.job_terms).toarray()  # cosine of each text and job
+        present = query.copy()
+        present.data[:] = 1
+        found = (present @ self.item_terms).tocsr()  # share of each item's weight present
+        found.data[found.data < self.p["item_found"]] = 0
+        found.eliminate_zeros()
+        answers = []
+        for i in range(len(texts)):
+            row = scores[i]
+            candidates = np.flatnonzero(row >= self.p["threshold"])
+            if not len(candidates):
+                answers.append([])
+                continue
+            best = row[candidates].max()
+            keep = candidates[row[candidates] >= self.p["relative"] * best]
+            keep = keep[np.argsort(-row[keep], kind="stable")][:top]
+            items = found.indices[found.indptr[i] : found.indptr[i + 1]]
+            shares = found.data[found.indptr[i] : found.indptr[i + 1]]
+            answers.append([self._hit(j, float(row[j]), items, shares) for j in keep])
+        return answers
+
+    def _hit(self, job: int, score: float, items, shares) -> JobHit:
+        """The job, with the items of it the text contains, the most fully present first."""
+        start, end = self.job_item.indptr[job], self.job_item.indptr[job + 1]
+        mine = np.intersect1d(self.job_item.indices[start:end], items)
+        share = dict(zip(items.tolist(), shares.tolist(), strict=True))
+        order = sorted(mine.tolist(), key=lambda k: (-share[k], self.item_labels[k]))
+        skills = [self.item_labels[k] for k in order[:REASONS]]
+        code = self.codes[job]
+        return JobHit(code, self.labels[code], round(score, 4), skills)

@@ -1,0 +1,27 @@
+"""The labelled set of benchmarks/jobs_eval.py is well formed (its figures are measured by the
+benchmark, not asserted here: building the matcher takes a minute, see docs/BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+
+from benchmarks.jobs_eval import load_set
+from storage.rome import SNAPSHOT
+
+
+def _codes() -> set[str]:
+    (path,) = SNAPSHOT.glob("unix_referentiel_code_rome_v*_utf8.csv.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return {row["code_rome"] for row in csv.DictReader(handle)}
+
+
+def test_every_label_is_a_job_of_the_shipped_referential_with_its_source():
+    codes = _codes()
+    rows = load_set("all")
+    assert len(rows) >= 70
+    assert {r["split"] for r in rows} == {"tune", "test"}
+    for row in rows:
+        assert set(row["acceptable"]) <= codes, row["title"]
+        assert row["platform"] and row["external_id"] and row["title"], row
+    assert sum(1 for r in rows if not r["acceptable"]) >= 5, "texts that should get no job"
