@@ -30,8 +30,7 @@ writers queue on them for the last moments of their transactions.
 
 Queries are written so that the plan does not depend on the planner's statistics (the
 catalogue never runs ``ANALYZE``; see ``storage.search``).
-The state rules are those of ``storage.search.session_states``; the tests check the spans
-agree with them at many instants on every course.
+The state rule is ``session_intervals`` (``session_states`` reads it at one instant).
 """
 
 from __future__ import annotations
@@ -78,10 +77,12 @@ Interval = tuple[datetime, datetime]
 
 
 def session_intervals(session: dict) -> dict[str, Interval]:
-    """When (as a half-open interval of "now") one session is in each of its states.
+    """When (as a half-open interval of "now") one session is in each of its live states
+    and ``enrolment_open``: THE state rule, the only place it is written.
 
-    Mirrors ``storage.search.session_states``: a session is in state S at ``now`` exactly
-    when ``since <= now < until`` for its interval of S.
+    A session is in state S at ``now`` exactly when ``since <= now < until`` for its
+    interval of S (``session_states`` reads it at one instant, ``course_spans`` stores it
+    for the read index). A session is ``archived`` when it is in none of ``LIVE_STATES``.
     """
     start, end = session["start"], session["end"]
     e_start, e_end = session["enrolment_start"], session["enrolment_end"]
@@ -98,6 +99,21 @@ def session_intervals(session: dict) -> dict[str, Interval]:
     if self_paced:
         out["self_paced"] = (FAR_PAST, ends)
     return {state: (a, b) for state, (a, b) in out.items() if a < b}
+
+
+def session_states(session: dict, now: datetime) -> list[str]:
+    """The states of one session at ``now``, in priority order: ``session_intervals`` read
+    at one instant."""
+    states = [
+        state
+        for state, (since, until) in sorted(
+            session_intervals(session).items(), key=lambda kv: STATE_NAMES.index(kv[0])
+        )
+        if since <= now < until
+    ]
+    if not set(LIVE_STATES) & set(states):
+        states.append("archived")
+    return states
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

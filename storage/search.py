@@ -1,11 +1,10 @@
 """Searching the catalogue: filters, French full text, computed states and facet counts.
 
 A course's state is never stored as a word: it follows from its sessions and the time of
-the question, so the caller passes ``now``. The rule is written once per session in Python
-(``session_states``, for the page of results) and once as intervals of time
-(``storage.readindex.session_intervals``, for filtering and counting through the read
-index's spans); the tests check both agree at every edge. Hidden listings, their sessions,
-and courses whose every listing is hidden are invisible here.
+the question, so the caller passes ``now``. The rule is written once, as intervals of time
+(``storage.readindex.session_intervals``): the page of results reads it at ``now``
+(``session_states``), filters and counts read the spans stored from it. Hidden listings,
+their sessions, and courses whose every listing is hidden are invisible here.
 
 Query plans. SQLite is given no planner statistics (no ``ANALYZE``), and a few of its
 guesses without them are ruinous on 100,000 courses (read every visible course and probe
@@ -61,10 +60,9 @@ from storage.models import (
     course_organisation,
     course_topic,
 )
+from storage.readindex import session_states
 
 STATES = readindex.STATE_NAMES  # in order of priority: a course's main state is the first
-SESSION_STATES = STATES
-SORTS = ("relevance", "start", "new", "rating")
 LEVELS = ("debutant", "intermediaire", "avance", "tous_niveaux")
 SELF_PACED = readindex.SELF_PACED
 SOON = readindex.SOON  # "starting soon": within 30 days
@@ -190,38 +188,10 @@ def fts5_query(terms: Iterable[str]) -> str:
 # -- states ---------------------------------------------------------------------------------
 
 
-def session_states(session: dict, now: datetime) -> list[str]:
-    """The states of one session at ``now``, in priority order (the same rule as
-    ``readindex.session_intervals``, written as intervals of time)."""
-    start, end = session["start"], session["end"]
-    e_start, e_end = session["enrolment_start"], session["enrolment_end"]
-    not_ended = end is None or end > now
-    self_paced = session["pace"] in SELF_PACED
-    states = []
-    if (
-        not_ended
-        and (e_start is None or e_start <= now)
-        and (e_end is None or e_end > now)
-        and (e_start is not None or e_end is not None or self_paced)
-    ):
-        states.append("enrolment_open")
-    if start is not None and now < start <= now + SOON:
-        states.append("starting_soon")
-    if self_paced and not_ended:
-        states.append("self_paced")
-    if not self_paced and start is not None and start <= now and not_ended:
-        states.append("ongoing")
-    if start is not None and start > now:
-        states.append("upcoming")
-    if not ({"self_paced", "ongoing", "upcoming"} & set(states)):
-        states.append("archived")
-    return states
-
-
 def course_states(sessions: list[dict], now: datetime) -> list[str]:
     """A course is in every state one of its sessions is in; archived only if none is live."""
     found = {state for s in sessions for state in s["states"] if state != "archived"}
-    if not ({"self_paced", "ongoing", "upcoming"} & found):
+    if not (set(readindex.LIVE_STATES) & found):
         found.add("archived")
     return [state for state in STATES if state in found]
 

@@ -21,13 +21,8 @@ from storage.models import (
     FacetValue,
     Listing,
 )
-from storage.search import (
-    STATES,
-    CourseFilters,
-    course_states,
-    search_courses,
-    session_states,
-)
+from storage.readindex import session_states
+from storage.search import STATES, CourseFilters, course_states, search_courses
 from tests.conftest import moisson
 
 NOW = datetime(2026, 11, 15, 11, tzinfo=UTC)
@@ -62,6 +57,59 @@ def instants(sessions: list[dict]) -> set[datetime]:
         if s["start"] is not None:
             edges.add(s["start"] - readindex.SOON)
     return {e + timedelta(seconds=d) for e in edges for d in (-1, 0, 1)}
+
+
+def _session(start=None, end=None, e_start=None, e_end=None, pace="scheduled") -> dict:
+    day = timedelta(days=1)
+
+    def at(days):
+        return None if days is None else NOW + days * day
+
+    return {
+        "start": at(start),
+        "end": at(end),
+        "enrolment_start": at(e_start),
+        "enrolment_end": at(e_end),
+        "pace": pace,
+    }
+
+
+@pytest.mark.parametrize(
+    "session, states",
+    [
+        # dated, starts in 10 days, enrolment open since yesterday
+        (_session(10, 40, -1, 12), ["enrolment_open", "starting_soon", "upcoming"]),
+        # starts in exactly 30 days: starting soon (start <= now + 30 days); in 31: not
+        (_session(30, 60), ["starting_soon", "upcoming"]),
+        (_session(31, 60), ["upcoming"]),
+        # started, not ended; enrolment closed
+        (_session(-5, 20, -30, -6), ["ongoing"]),
+        # ends now exactly: over (the end is excluded)
+        (_session(-5, 0), ["archived"]),
+        (_session(-5, 0, pace="self_paced"), ["archived"]),
+        # self-paced, no dates: always open and self paced
+        (_session(pace="self_paced"), ["enrolment_open", "self_paced"]),
+        (_session(pace="always_open"), ["enrolment_open", "self_paced"]),
+        # a self-paced session with a start is upcoming until it starts, never "ongoing"
+        (
+            _session(3, pace="self_paced"),
+            ["enrolment_open", "starting_soon", "self_paced", "upcoming"],
+        ),
+        (_session(-3, pace="self_paced"), ["enrolment_open", "self_paced"]),
+        # no date at all, not self paced: nothing is known to be live
+        (_session(), ["archived"]),
+        # enrolment that opens tomorrow is not open yet; that closed at the end: closed
+        (_session(10, 40, 1, 12), ["starting_soon", "upcoming"]),
+        (_session(-10, 5, -20, 8), ["enrolment_open", "ongoing"]),
+    ],
+)
+def test_the_state_rule(session, states):
+    """The one state rule (``readindex.session_intervals``), read at one instant."""
+    assert session_states(session, NOW) == states
+    intervals = readindex.session_intervals(session)
+    assert [s for s in STATES if s in intervals and intervals[s][0] <= NOW < intervals[s][1]] == [
+        s for s in states if s != "archived"
+    ]
 
 
 def test_spans_say_what_the_state_rules_say_at_every_edge():
