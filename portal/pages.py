@@ -18,8 +18,8 @@ from markupsafe import Markup
 from portal import formatting
 from portal.params import MAX_ID, CourseId, SearchParams, search_params
 from portal.urls import absolute_url, site_host
+from storage.readindex import FACETS
 from storage.search import (
-    CourseFilters,
     count_visible_courses,
     course_detail,
     search_courses,
@@ -82,6 +82,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         {
             "params": params,
             "filters": params.filters,
+            "facets": FACETS,
             "result": result,
             "now": now,
             "pages": pages,
@@ -206,7 +207,7 @@ def feed(request: Request, params: Annotated[SearchParams, Depends(search_params
     new = search_courses(engine, params.filters, now, sort="new", per_page=FEED_SIZE, facets=False)
     soon = search_courses(
         engine,
-        CourseFilters(**{**params.filters.__dict__, "state": "starting_soon"}),
+        params.filters.replace(state="starting_soon"),
         now,
         sort="start",
         per_page=FEED_SIZE,

@@ -136,13 +136,13 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 
 # -- the portal's lists ----------------------------------------------------------------------
 # Counts are of visible courses: a course whose every listing is hidden is not shown. They
-# are the read index's kept counts (storage/readindex.py), so a list costs a few rows.
+# group the read index's facet rows (storage/readindex.py): one pass over a facet's rows.
 
 
 def _kept_counts(conn, facet: str) -> dict[str, int]:
-    from storage.readindex import kept_facet_counts
+    from storage.readindex import facet_counts
 
-    return kept_facet_counts(conn, [facet])[facet]
+    return facet_counts(conn, [facet])[facet]
 
 
 def list_topics(engine: Engine) -> list[dict]:
