@@ -34,12 +34,14 @@ from sqlalchemy import (
     Integer,
     and_,
     func,
+    literal,
     literal_column,
     select,
     text,
     true,
     tuple_,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
@@ -49,6 +51,7 @@ from storage.models import (
     Course,
     CourseFacet,
     CourseStateSpan,
+    EpochMicroseconds,
     FacetValue,
     Listing,
     Organisation,
@@ -91,12 +94,9 @@ COMPLETENESS_FIELDS = (
     "language",
 )
 STOPWORDS_FILE = Path(__file__).with_name("data") / "french_stopwords.txt"
-# The document PostgreSQL searches, exactly as migration 0003 indexes it.
-PG_DOCUMENT = (
-    "setweight(to_tsvector('moisson_fr', coalesce(course.title, '')), 'A') || "
-    "setweight(to_tsvector('moisson_fr', coalesce(course.description, '')), 'B')"
-)
-PG_DOCUMENT_COLUMN = f"({PG_DOCUMENT})"
+# PostgreSQL: the stored document (migration 0007, GIN index) and the spans' ranges (GiST)
+PG_DOCUMENT_COLUMN = "course.search_document"
+PG_SPAN_RANGE = "during"
 
 
 @dataclass(frozen=True, init=False)
@@ -288,6 +288,15 @@ def _with_session(condition_of, course_id=Course.id):
 VISIBLE = Course.visible == true()
 
 
+def _holds(span, now: datetime, dialect: str):
+    """The span (``CourseStateSpan`` or an alias of it) contains ``now``: on PostgreSQL
+    its stored range (GiST, ``during @> now``), elsewhere its two bounds."""
+    if dialect == "postgresql":
+        during = literal_column(f"{sa_inspect(span).selectable.name}.{PG_SPAN_RANGE}")
+        return during.op("@>")(literal(now, EpochMicroseconds()))
+    return and_(span.since <= now, span.until > now)
+
+
 class _Search:
     """One search against one connection.
 
@@ -342,9 +351,9 @@ class _Search:
         out = []
         for name, values in filters.choices:
             if name == "state":
-                span = aliased(CourseStateSpan)
+                span = aliased(CourseStateSpan, name="chosen_span")  # named: see ``_holds``
                 ids = select(span.course_id).where(
-                    span.state.in_(values), span.since <= self.now, span.until > self.now
+                    span.state.in_(values), _holds(span, self.now, self.dialect)
                 )
             else:
                 row = aliased(CourseFacet)
@@ -592,7 +601,7 @@ class _Search:
         holding an instant)."""
         stmt = (
             select(CourseStateSpan.state, func.count())
-            .where(CourseStateSpan.since <= self.now, CourseStateSpan.until > self.now)
+            .where(_holds(CourseStateSpan, self.now, self.dialect))
             .group_by(CourseStateSpan.state)
         )
         if selection is not None:

@@ -9,6 +9,12 @@ Drops the per-scope kept counts and their event log of 0004 (``facet_count``,
 ``course_state_span`` and ``course_facet``, which stay. The downgrade recreates the three
 tables empty; the code of 0006 needs them filled, so run that version's
 ``moisson db reindex`` after downgrading.
+
+PostgreSQL only: the searched document becomes a stored generated ``tsvector`` column,
+``course.search_document``, with a GIN index (replacing 0003's expression index, which a
+change of the expression silently stopped matching); each span gets a generated range
+``course_state_span.during`` (``[since, until)`` in microseconds since 1970, as the bounds
+are stored) with a GiST index, so "the spans holding now" is ``during @> now``.
 """
 
 from collections.abc import Sequence
@@ -24,11 +30,32 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# the document of 0003, now stored (storage/search.py reads the column)
+PG_DOCUMENT = (
+    "setweight(to_tsvector('moisson_fr'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('moisson_fr'::regconfig, coalesce(description, '')), 'B')"
+)
+
+
 def upgrade() -> None:
     op.drop_table("state_count")
     op.drop_index("ix_state_count_change_at", "state_count_change")
     op.drop_table("state_count_change")
     op.drop_table("facet_count")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_course_search")
+        op.execute(
+            "ALTER TABLE course ADD COLUMN search_document tsvector "
+            f"GENERATED ALWAYS AS ({PG_DOCUMENT}) STORED"
+        )
+        op.execute("CREATE INDEX ix_course_search_document ON course USING gin (search_document)")
+        op.execute(
+            "ALTER TABLE course_state_span ADD COLUMN during int8range "
+            "GENERATED ALWAYS AS (int8range(since, until)) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_course_state_span_during ON course_state_span USING gist (during)"
+        )
 
 
 def _scope_columns() -> list[sa.Column]:
@@ -39,6 +66,12 @@ def _scope_columns() -> list[sa.Column]:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_course_state_span_during")
+        op.execute("ALTER TABLE course_state_span DROP COLUMN during")
+        op.execute("DROP INDEX ix_course_search_document")
+        op.execute("ALTER TABLE course DROP COLUMN search_document")
+        op.execute(f"CREATE INDEX ix_course_search ON course USING gin (({PG_DOCUMENT}))")
     op.create_table(
         "facet_count",
         *_scope_columns(),
