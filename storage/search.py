@@ -347,7 +347,8 @@ class _Search:
         raise NotImplementedError(f"no full-text search for {self.dialect}")
 
     def _choice_sets(self, filters: CourseFilters) -> list:
-        """One select of course ids per facet with choices (OR of its values inside)."""
+        """One select of course ids per facet with choices (OR of its values inside: a
+        course may come once per chosen value it has), those of one value first."""
         out = []
         for name, values in filters.choices:
             if name == "state":
@@ -361,8 +362,9 @@ class _Search:
                     FacetValue.facet == name, FacetValue.value.in_(values)
                 )
                 ids = select(row.course_id).where(row.value_id.in_(numbers))
-            out.append(ids.distinct() if len(values) > 1 else ids)
-        return out
+            out.append((len(values) > 1, ids))
+        # single values first: one of them may drive the selection (no duplicate ids)
+        return [ids for _several, ids in sorted(out, key=lambda pair: pair[0])]
 
     def _row_conditions(self, filters: CourseFilters) -> list:
         """The filters that are not facets: start days (sessions), workload (the course)."""
@@ -407,10 +409,12 @@ class _Search:
         """The ids of the selected courses, or None when nothing selects (every visible
         course). Read from the read index alone when only facets and words select."""
         sets = self._choice_sets(filters)
-        if self._row_conditions(filters) or not sets:
+        # a facet with several values may give a course twice: not to drive alone
+        several = bool(filters.choices) and all(len(v) > 1 for _n, v in filters.choices)
+        if self._row_conditions(filters) or not sets or several:
             if not sets and self.fts is None and not self._row_conditions(filters):
                 return None
-            return self.courses(filters, Course.id)
+            return self.courses(filters, Course.id)  # ``course.id IN``: each course once
         if self.fts is not None:
             sets.append(select(self.fts.c.course_id))
         first, *others = sets
