@@ -139,7 +139,7 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 # group the read index's facet rows (storage/readindex.py): one pass over a facet's rows.
 
 
-def _kept_counts(conn, facet: str) -> dict[str, int]:
+def _facet_counts(conn, facet: str) -> dict[str, int]:
     from storage.readindex import facet_counts
 
     return facet_counts(conn, [facet])[facet]
@@ -150,7 +150,7 @@ def list_topics(engine: Engine) -> list[dict]:
     ``topic`` filter selects them)."""
     parent = Topic.__table__.alias("parent")
     with engine.connect() as conn:
-        counts = _kept_counts(conn, "topic")
+        counts = _facet_counts(conn, "topic")
         rows = conn.execute(
             select(Topic.id, Topic.slug, Topic.label, parent.c.slug.label("parent"))
             .outerjoin(parent, parent.c.id == Topic.parent_id)
@@ -164,7 +164,7 @@ def list_topics(engine: Engine) -> list[dict]:
 
 def list_platforms(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        courses = _kept_counts(conn, "platform")
+        courses = _facet_counts(conn, "platform")
         listings = dict(
             conn.execute(
                 select(Listing.platform_id, func.count())
@@ -212,7 +212,7 @@ def list_organisations(
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Organisation.normalised_name.like(f"%{escaped}%", escape="\\"))
     with engine.connect() as conn:
-        counts = {int(value): n for value, n in _kept_counts(conn, "organisation").items()}
+        counts = {int(value): n for value, n in _facet_counts(conn, "organisation").items()}
         names = dict(conn.execute(stmt).all())
     ranked = sorted((-counts[i], names[i], i) for i in names if i in counts)
     start = (page - 1) * per_page
