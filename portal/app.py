@@ -43,7 +43,9 @@ def _utc_now() -> datetime:
 def _problem_message(errors, lead: str = "invalid parameter", separator: str = ":") -> str:
     parts = []
     for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("query", "path"))
+        # a repeated parameter's position (``state.0``) is left out: the name is what to fix
+        loc = [p for p in error.get("loc", ()) if p not in ("query", "path")]
+        where = ".".join(str(p) for p in loc if not isinstance(p, int))
         msg = error.get("msg")
         parts.append(f"{where}{separator} {msg}" if where else str(msg))
     return f"{lead} — " + "; ".join(parts)

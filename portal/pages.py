@@ -19,8 +19,8 @@ from portal import formatting
 from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params
 from portal.urls import COURSE_PATH, absolute_url, site_host
+from storage.readindex import FACETS
 from storage.search import (
-    CourseFilters,
     count_visible_courses,
     course_detail,
     search_courses,
@@ -84,6 +84,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         {
             "params": params,
             "filters": params.filters,
+            "facets": FACETS,
             "result": result,
             "now": now,
             "pages": pages,
@@ -163,7 +164,7 @@ def feed(request: Request, params: Annotated[SearchParams, Depends(search_params
     new = search_courses(engine, params.filters, now, sort="new", per_page=FEED_SIZE, facets=False)
     soon = search_courses(
         engine,
-        CourseFilters(**{**params.filters.__dict__, "state": "starting_soon"}),
+        params.filters.replace(state="starting_soon"),
         now,
         sort="start",
         per_page=FEED_SIZE,

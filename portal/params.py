@@ -1,28 +1,33 @@
 """The search parameters shared by the API, the search page and the feeds.
 
-An empty parameter means "any" (a search form sends every field), so ``DropEmptyParams``
-removes them before validation; anything else invalid is a 422 that names the parameter.
-What the catalogue cannot be asked is refused here, once, with the bound in the OpenAPI
-document: text with control characters (PostgreSQL refuses a NUL byte), days outside
-``SUPPORTED_DATE_RANGE``, ids beyond a 64-bit integer.
+The facet parameters (``state``, ``platform``, ``level``, …) are derived from the facet
+table ``storage.readindex.FACETS``: one query parameter each, repeated to choose several
+values where the facet allows it. An empty parameter means "any" (a search form sends
+every field), so ``DropEmptyParams`` removes them before validation; anything else
+invalid is a 422 that names the parameter. What the catalogue cannot be asked is refused
+here, once, with the bound in the OpenAPI document: text with control characters
+(PostgreSQL refuses a NUL byte), days outside ``SUPPORTED_DATE_RANGE``, ids beyond a
+64-bit integer.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from portal.formatting import PARIS
-from portal.schemas import Level, Sort, State
+from portal.schemas import Sort
 from storage.dates import SUPPORTED_DATE_RANGE
+from storage.readindex import FACETS, Facet
 from storage.search import CourseFilters
 
 MAX_PER_PAGE = 100
@@ -101,19 +106,14 @@ class SearchParams:
     per_page: int
 
     def query(self, **changes) -> str:
-        """This search as a query string, with some parameters changed (None removes)."""
+        """This search as a query string, with some parameters changed (None removes); a
+        facet's choices are repeated parameters (``platform=edx&platform=fun_mooc``)."""
         f = self.filters
         values = {
             "q": f.q,
-            "state": f.state,
+            **{facet.name: list(f.chosen(facet.name)) or None for facet in FACETS},
             "starts_after": self._day(f.starts_after),
             "starts_before": self._day(f.starts_before),
-            "level": f.level,
-            "topic": f.topic,
-            "platform": f.platform,
-            "organisation": f.organisation,
-            "free": _bool(f.free),
-            "certificate": _bool(f.certificate),
             "max_weeks": f.max_weeks,
             "max_hours_per_week": f.max_hours_per_week,
             "sort": self.sort,
@@ -121,40 +121,53 @@ class SearchParams:
             "per_page": self.per_page if self.per_page != 20 else None,
         }
         values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v is not None})
+        return urlencode({k: v for k, v in values.items() if v is not None}, doseq=True)
 
     @staticmethod
     def _day(moment: datetime | None) -> str | None:
         return moment.astimezone(PARIS).date().isoformat() if moment else None
 
 
-def _bool(value: bool | None) -> str | None:
-    return None if value is None else str(value).lower()
+def _facet_value_type(facet: Facet):
+    """The type of one value of a facet's API parameter."""
+    if facet.kind is bool:
+        return bool
+    if facet.kind is int:
+        return Annotated[int, Field(ge=1, le=MAX_ID)]
+    if facet.choices is not None:
+        return Literal[facet.choices]
+    return Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
 
 
-def search_params(
+def facet_parameters() -> list[inspect.Parameter]:
+    """One query parameter per facet of ``readindex.FACETS``: repeated (a list) where
+    several values may be chosen, else one value."""
+    out = []
+    for facet in FACETS:
+        one = _facet_value_type(facet)
+        annotation = list[one] | None if facet.multiple else one | None
+        description = facet.description + (" (repeat to choose several)" if facet.multiple else "")
+        out.append(
+            inspect.Parameter(
+                facet.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[annotation, Query(description=description)],
+            )
+        )
+    return out
+
+
+def _search_params(
     q: Annotated[
         str | None,
         text_query(MAX_QUERY_LENGTH, "words to find in French, accents and plurals ignored"),
-    ] = None,
-    state: Annotated[
-        State | None, Query(description="courses with a session in this state")
     ] = None,
     starts_after: Annotated[
         Day | None, day_query("a session starts on or after this day (Paris)")
     ] = None,
     starts_before: Annotated[
         Day | None, day_query("the same session starts on or before this day")
-    ] = None,
-    level: Level | None = None,
-    topic: Annotated[str | None, text_query(100, "a topic slug")] = None,
-    platform: Annotated[str | None, text_query(80, "a platform name")] = None,
-    organisation: Annotated[
-        int | None, Query(ge=1, le=MAX_ID, description="an organisation id")
-    ] = None,
-    free: bool | None = None,
-    certificate: Annotated[
-        bool | None, Query(description="true: some certificate or attestation exists")
     ] = None,
     max_weeks: Annotated[float | None, Query(gt=0, le=520)] = None,
     max_hours_per_week: Annotated[float | None, Query(gt=0, le=168)] = None,
@@ -163,6 +176,7 @@ def search_params(
     ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+    **chosen,
 ) -> SearchParams:
     if starts_after and starts_before and starts_after > starts_before:
         raise RequestValidationError(
@@ -177,23 +191,36 @@ def search_params(
         )
     filters = CourseFilters(
         q=q,
-        state=state,
         starts_after=_paris_midnight(starts_after) if starts_after else None,
         starts_before=(
             _paris_midnight(starts_before + timedelta(days=1)) - timedelta(microseconds=1)
             if starts_before
             else None
         ),
-        level=level,
-        topic=topic,
-        platform=platform,
-        organisation=organisation,
-        free=free,
-        certificate=certificate,
         max_weeks=max_weeks,
         max_hours_per_week=max_hours_per_week,
+        **chosen,
     )
     return SearchParams(filters=filters, sort=sort, page=page, per_page=per_page)
+
+
+def search_params(**values) -> SearchParams:
+    """The search parameters of a request (a FastAPI dependency): those of
+    ``_search_params`` and one per facet (``facet_parameters``)."""
+    return _search_params(**values)
+
+
+search_params.__signature__ = inspect.Signature(
+    [
+        *(
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(_search_params, eval_str=True).parameters.values()
+            if p.kind is not inspect.Parameter.VAR_KEYWORD
+        ),
+        *facet_parameters(),
+    ],
+    return_annotation=SearchParams,
+)
 
 
 def _paris_midnight(day: date) -> datetime:

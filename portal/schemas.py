@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
-State = Literal["enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived"]
+from storage.readindex import FACETS, LEVELS, STATE_NAMES
+
+State = Literal[STATE_NAMES]
 Sort = Literal["relevance", "start", "new", "rating"]
-Level = Literal["debutant", "intermediaire", "avance", "tous_niveaux"]
+Level = Literal[LEVELS]
 
 
 class Named(BaseModel):
@@ -195,14 +197,11 @@ class FacetValue(BaseModel):
     count: int
 
 
-class Facets(BaseModel):
-    state: list[FacetValue]
-    platform: list[FacetValue]
-    level: list[FacetValue]
-    topic: list[FacetValue]
-    organisation: list[FacetValue]
-    free: list[FacetValue]
-    certificate: list[FacetValue]
+Facets = create_model(
+    "Facets",
+    __doc__="Each facet's values, each with the courses it would give if also chosen.",
+    **{facet.name: (list[FacetValue], Field(description=facet.label)) for facet in FACETS},
+)
 
 
 class CoursePage(BaseModel):

@@ -154,8 +154,7 @@ class CatalogueWriter:
                     health_reasons=summary.health_reasons,
                 )
             )
-            # the portal's count of each state now starts from here (see readindex)
-            readindex.move_state_counts(conn, summary.finished_at)
+            readindex.after_crawl(conn)  # fresh planner statistics
 
     def previous_healthy_items(self, spider: str, before_run_id: int) -> int | None:
         """Items stored by the spider's last healthy run before this one."""

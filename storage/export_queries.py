@@ -37,7 +37,7 @@ def export_courses(
         search = _Search(conn, filters, now)
         after = 0
         while True:
-            stmt = search.base(filters, Course.id).where(Course.id > after)
+            stmt = search.courses(filters, Course.id).where(Course.id > after)
             if since is not None:
                 stmt = stmt.where(Course.updated_at >= since)
             ids = list(conn.execute(stmt.order_by(Course.id).limit(batch)).scalars())

@@ -338,9 +338,10 @@ class QuarantinedRecord(Base):
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
 
 
-# -- the read side's derived tables (migration 0004) ------------------------------------------
+# -- the read side's derived tables (migrations 0004, 0007) -----------------------------------
 # Written only by ``storage.readindex`` whenever a course is recomputed, read by
-# ``storage.search``; ``moisson db reindex`` rebuilds them from the tables above.
+# ``storage.search``; ``moisson db reindex`` rebuilds them from the tables above, and
+# ``moisson db check`` compares them with a fresh computation.
 
 
 class CourseStateSpan(Base):
@@ -390,48 +391,6 @@ class CourseFacet(Base):
         ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
     )
     value_id: Mapped[int] = mapped_column(ForeignKey("facet_value.id"), primary_key=True)
-
-
-class FacetCount(Base):
-    """How many visible courses have each facet value, in a scope: the whole catalogue
-    (``scope_facet`` and ``scope_value`` empty) or the courses having one facet value,
-    what a visitor's single choice selects."""
-
-    __tablename__ = "facet_count"
-
-    scope_facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    scope_value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class StateCountChange(Base):
-    """How the number of visible courses of a scope (as in ``FacetCount``) in ``state``
-    changes at instant ``at`` (spans beginning then add one, spans ending take one)."""
-
-    __tablename__ = "state_count_change"
-
-    scope_facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    scope_value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    delta: Mapped[int] = mapped_column(Integer)
-    __table_args__ = (Index("ix_state_count_change_at", "at"),)
-
-
-class StateCount(Base):
-    """The number of visible courses of a scope in ``state`` at instant ``at`` (the same
-    for every row), moved forward after each crawl; the count at another instant adds
-    the changes in between."""
-
-    __tablename__ = "state_count"
-
-    scope_facet: Mapped[str] = mapped_column(String(20), primary_key=True)
-    scope_value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
-    count: Mapped[int] = mapped_column(Integer)
 
 
 # -- ROME 4.0, France Travail's référentiel of jobs and skills (migration 0008) ------------------

@@ -17,7 +17,7 @@ from storage.models import (
     Session,
     Topic,
 )
-from storage.readindex import kept_facet_counts
+from storage.readindex import facet_counts
 from storage.search import STATES, CourseFilters, count_courses
 
 
@@ -139,11 +139,11 @@ def listing_history(engine: Engine, listing_id: int) -> list[dict]:
 
 # -- the portal's lists ----------------------------------------------------------------------
 # Counts are of visible courses: a course whose every listing is hidden is not shown. They
-# are the read index's kept counts (storage/readindex.py), so a list costs a few rows.
+# group the read index's facet rows (storage/readindex.py): one pass over a facet's rows.
 
 
-def _kept_counts(conn, facet: str) -> dict[str, int]:
-    return kept_facet_counts(conn, [facet])[facet]
+def _facet_counts(conn, facet: str) -> dict[str, int]:
+    return facet_counts(conn, [facet])[facet]
 
 
 def list_topics(engine: Engine) -> list[dict]:
@@ -151,7 +151,7 @@ def list_topics(engine: Engine) -> list[dict]:
     ``topic`` filter selects them)."""
     parent = Topic.__table__.alias("parent")
     with engine.connect() as conn:
-        counts = _kept_counts(conn, "topic")
+        counts = _facet_counts(conn, "topic")
         rows = conn.execute(
             select(Topic.id, Topic.slug, Topic.label, parent.c.slug.label("parent"))
             .outerjoin(parent, parent.c.id == Topic.parent_id)
@@ -165,7 +165,7 @@ def list_topics(engine: Engine) -> list[dict]:
 
 def list_platforms(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
-        courses = _kept_counts(conn, "platform")
+        courses = _facet_counts(conn, "platform")
         listings = dict(
             conn.execute(
                 select(Listing.platform_id, func.count())
@@ -211,7 +211,7 @@ def list_organisations(
         escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(Organisation.normalised_name.like(f"%{escaped}%", escape="\\"))
     with engine.connect() as conn:
-        counts = {int(value): n for value, n in _kept_counts(conn, "organisation").items()}
+        counts = {int(value): n for value, n in _facet_counts(conn, "organisation").items()}
         names = dict(conn.execute(stmt).all())
     ranked = sorted((-counts[i], names[i], i) for i in names if i in counts)
     start = (page - 1) * per_page

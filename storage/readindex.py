@@ -1,47 +1,39 @@
-"""The read side's derived tables, kept in step with the catalogue by its writer.
+"""The read index: the state rule, the facet table, and the derived rows built from them.
 
-The portal asks two kinds of question a plain scan answers too slowly on a large catalogue:
-"which courses are in this state now?" (a state depends on the time of the question) and
-"how many courses have each filter value?" (facet counts). These tables answer them, and
-this module is the only code that writes them:
+The portal asks two kinds of question a plain scan of sessions answers too slowly on a
+large catalogue: "which courses are in these states now?" (a state depends on the time of
+the question) and "which courses have these filter values, and how many per value?". This
+module answers them with two tables it alone writes, from two definitions it alone holds:
 
-- ``course.visible``: the course has a listing that is not hidden.
-- ``course_state_span``: for each visible course and state, the stretches of time during
-  which the course is in that state, computed from its visible sessions. Each state of a
-  session holds during one half-open interval of "now" (``upcoming`` until it starts,
-  ``starting_soon`` in the 30 days before, ``ongoing`` from start to end, …), so a
-  course's state at any instant is a lookup: ``since <= now < until``. ``archived`` is
-  the complement of the union of its live states.
-- ``state_count_change`` (how the number of courses in each state changes at each span
-  boundary) and ``state_count`` (the numbers at one marked instant, moved to the end of
-  each crawl): the whole catalogue's count of a state now is the marked count plus the
-  changes since, a handful of rows instead of a pass over every course.
-- ``course_facet`` (a visible course's filter values: platforms of visible listings,
-  level, topics with their ancestors, organisations, free, certificate) and
-  ``facet_count`` (how many visible courses have each value, kept by adding the
-  difference of each refresh, so the whole catalogue's counts are a read of a few rows).
+- the state rule, ``session_intervals``: when (a half-open interval of "now") one session
+  is in each state. ``course_state_span`` stores, for each visible course and state, the
+  merged stretches of time during which the course is in that state; ``archived`` is the
+  complement of its live states. A course's state now is a lookup: ``since <= now < until``.
+- the facet table, ``FACETS``: one ``Facet`` entry per filter of the portal (name, how a
+  course's values are computed, French label, whether several values may be chosen, how
+  its values are ordered). ``course_facet`` stores each visible course's values, numbered
+  through ``facet_value``. The filters, the counts, the API parameters and schema and the
+  search form are all derived from ``FACETS``; adding a facet is one entry and a
+  ``moisson db reindex``.
+
+Nothing is counted ahead: ``storage.search`` counts by grouping the spans and facet rows of
+the selected courses, and ``storage.cache`` keeps the answers for the minute.
 
 ``refresh(conn, course_ids)`` is called by ``CatalogueWriter.refresh_courses`` whenever a
 course's listings, sessions or visibility change, inside the same transaction;
-``move_state_counts`` after each crawl; ``rebuild(conn)`` recomputes everything
-(migration 0004, ``moisson db reindex``) and ``check`` compares the kept counts with a
-fresh count. On PostgreSQL the kept counts are rows every writer updates: concurrent
-writers queue on them for the last moments of their transactions.
-
-Queries are written so that the plan does not depend on the planner's statistics (the
-catalogue never runs ``ANALYZE``; see ``storage.search``).
-The state rules are those of ``storage.search.session_states``; the tests check the spans
-agree with them at many instants on every course.
+``after_crawl(conn)`` at the end of each run (fresh planner statistics); ``rebuild(conn)``
+recomputes everything (``moisson db reindex``) and ``check(conn)`` compares the stored rows
+with a fresh computation (``moisson db check``).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, true, update
+from sqlalchemy import delete, func, insert, select, text, true, update
 from sqlalchemy.engine import Connection
 
 from storage.bulk import chunks, dialect_insert
@@ -49,13 +41,11 @@ from storage.models import (
     Course,
     CourseFacet,
     CourseStateSpan,
-    FacetCount,
     FacetValue,
     Listing,
+    Organisation,
     Platform,
     Session,
-    StateCount,
-    StateCountChange,
     Topic,
     course_organisation,
     course_topic,
@@ -69,6 +59,7 @@ LIVE_STATES = ("self_paced", "ongoing", "upcoming")
 STATE_NAMES = ("enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived")
 """In order of priority: a course's main state is the first it is in."""
 CERTIFICATES = ("attestation", "certificate", "diploma")
+LEVELS = ("debutant", "intermediaire", "avance", "tous_niveaux")
 CHUNK = 400
 
 Interval = tuple[datetime, datetime]
@@ -78,10 +69,12 @@ Interval = tuple[datetime, datetime]
 
 
 def session_intervals(session: dict) -> dict[str, Interval]:
-    """When (as a half-open interval of "now") one session is in each of its states.
+    """When (as a half-open interval of "now") one session is in each of its live states
+    and ``enrolment_open``: THE state rule, the only place it is written.
 
-    Mirrors ``storage.search.session_states``: a session is in state S at ``now`` exactly
-    when ``since <= now < until`` for its interval of S.
+    A session is in state S at ``now`` exactly when ``since <= now < until`` for its
+    interval of S (``session_states`` reads it at one instant, ``course_spans`` stores it
+    for the read index). A session is ``archived`` when it is in none of ``LIVE_STATES``.
     """
     start, end = session["start"], session["end"]
     e_start, e_end = session["enrolment_start"], session["enrolment_end"]
@@ -98,6 +91,21 @@ def session_intervals(session: dict) -> dict[str, Interval]:
     if self_paced:
         out["self_paced"] = (FAR_PAST, ends)
     return {state: (a, b) for state, (a, b) in out.items() if a < b}
+
+
+def session_states(session: dict, now: datetime) -> list[str]:
+    """The states of one session at ``now``, in priority order: ``session_intervals`` read
+    at one instant."""
+    states = [
+        state
+        for state, (since, until) in sorted(
+            session_intervals(session).items(), key=lambda kv: STATE_NAMES.index(kv[0])
+        )
+        if since <= now < until
+    ]
+    if not set(LIVE_STATES) & set(states):
+        states.append("archived")
+    return states
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
@@ -137,7 +145,39 @@ def course_spans(sessions: Sequence[dict]) -> list[tuple[str, datetime, datetime
     return spans
 
 
-# -- refreshing -----------------------------------------------------------------------------
+# -- the facet table ---------------------------------------------------------------------------
+
+CourseValues = Callable[[Connection, Sequence[int]], Iterable[tuple[int, str]]]
+"""(course, value) rows of the given visible courses, each value as text."""
+ValueLabels = Callable[[Connection, Sequence[str]], dict[str, str]]
+"""value -> its French label, for the given values (values without one show as themselves)."""
+
+
+def _platforms(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
+    return conn.execute(
+        select(Listing.course_id, Platform.name)
+        .join(Platform, Platform.id == Listing.platform_id)
+        .where(Listing.course_id.in_(course_ids), Listing.hidden.is_(False))
+    ).all()
+
+
+def _course_column(column, as_text: Callable) -> CourseValues:
+    def values(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
+        rows = conn.execute(
+            select(Course.id, column).where(Course.id.in_(course_ids), column.is_not(None))
+        )
+        return [(course_id, as_text(value)) for course_id, value in rows]
+
+    return values
+
+
+def _organisations(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
+    rows = conn.execute(
+        select(course_organisation.c.course_id, course_organisation.c.organisation_id).where(
+            course_organisation.c.course_id.in_(course_ids)
+        )
+    )
+    return [(course_id, str(organisation_id)) for course_id, organisation_id in rows]
 
 
 def _topic_ancestry(conn: Connection) -> dict[int, list[str]]:
@@ -154,45 +194,144 @@ def _topic_ancestry(conn: Connection) -> dict[int, list[str]]:
     return out
 
 
-def _facet_values(conn: Connection, course_ids: Sequence[int]) -> set[tuple[int, str, str]]:
-    """(course, facet, value) rows of these (visible) courses."""
-    rows: set[tuple[int, str, str]] = set()
-    if not course_ids:
-        return rows
-    for course_id, level, free, certificate in conn.execute(
-        select(Course.id, Course.level, Course.free, Course.certificate).where(
-            Course.id.in_(course_ids)
-        )
-    ):
-        if level is not None:
-            rows.add((course_id, "level", level))
-        if free is not None:
-            rows.add((course_id, "free", "true" if free else "false"))
-        if certificate is not None:
-            rows.add((course_id, "certificate", "true" if certificate in CERTIFICATES else "false"))
-    for course_id, name in conn.execute(
-        select(Listing.course_id, Platform.name)
-        .join(Platform, Platform.id == Listing.platform_id)
-        .where(Listing.course_id.in_(course_ids), Listing.hidden.is_(False))
-    ):
-        rows.add((course_id, "platform", name))
-    for course_id, organisation_id in conn.execute(
-        select(course_organisation.c.course_id, course_organisation.c.organisation_id).where(
-            course_organisation.c.course_id.in_(course_ids)
-        )
-    ):
-        rows.add((course_id, "organisation", str(organisation_id)))
+def _topics(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
     links = conn.execute(
         select(course_topic.c.course_id, course_topic.c.topic_id).where(
             course_topic.c.course_id.in_(course_ids)
         )
     ).all()
-    if links:
-        ancestry = _topic_ancestry(conn)
-        for course_id, topic_id in links:
-            for slug in ancestry.get(topic_id, []):
-                rows.add((course_id, "topic", slug))
-    return rows
+    ancestry = _topic_ancestry(conn) if links else {}
+    return [
+        (course_id, slug) for course_id, topic_id in links for slug in ancestry.get(topic_id, [])
+    ]
+
+
+def _labels_of(column, key, as_key: Callable = str) -> ValueLabels:
+    def labels(conn: Connection, values: Sequence[str]) -> dict[str, str]:
+        keys = [as_key(v) for v in values]
+        rows = conn.execute(select(key, column).where(key.in_(keys)))
+        return {str(k): label for k, label in rows if label}
+
+    return labels
+
+
+def _boolean(value) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One filter of the portal, and everything derived from it.
+
+    ``values`` computes a course's values (``None``: the state facet, read from the spans
+    at the time of the question). ``kind`` is the type of one value in the API (``str``,
+    ``int`` or ``bool``; stored as text), ``choices`` a closed set of values (the API
+    refuses others, and they are listed in this order), ``multiple`` whether a visitor
+    may tick several values (OR within the facet; facets combine with AND).
+    """
+
+    name: str  # the API parameter, the form field, ``facet_value.facet``
+    label: str  # French, on the search form
+    values: CourseValues | None
+    description: str  # the API parameter's, in the OpenAPI document
+    kind: type = str
+    multiple: bool = True
+    choices: tuple[str, ...] | None = None
+    labels: ValueLabels | None = None
+    limit: int | None = None  # at most this many values listed (the most frequent)
+    show_empty: bool = False  # list every choice, even with no course
+
+    def as_text(self, value) -> str:
+        """One API value as stored in ``facet_value.value`` (text is taken as stored)."""
+        if isinstance(value, str):
+            return value
+        return _boolean(value) if self.kind is bool else str(value)
+
+    def as_api(self, value: str):
+        """One stored value as the API shows it."""
+        if self.kind is bool:
+            return value == "true"
+        return int(value) if self.kind is int else value
+
+
+STATE = Facet(
+    "state",
+    "État",
+    None,
+    "courses with a session in one of these states now",
+    choices=STATE_NAMES,
+    show_empty=True,
+)
+FACETS: tuple[Facet, ...] = (
+    STATE,
+    Facet(
+        "platform",
+        "Plateforme",
+        _platforms,
+        "courses listed on one of these platforms (names)",
+        labels=_labels_of(Platform.label, Platform.name),
+    ),
+    Facet(
+        "level",
+        "Niveau",
+        _course_column(Course.level, str),
+        "courses of one of these levels",
+        choices=LEVELS,
+    ),
+    Facet(
+        "topic",
+        "Thème",
+        _topics,
+        "courses in one of these topics (slugs; a topic includes its subtopics)",
+        labels=_labels_of(Topic.label, Topic.slug),
+        limit=30,
+    ),
+    Facet(
+        "organisation",
+        "Organisme",
+        _organisations,
+        "courses given by one of these organisations (ids)",
+        kind=int,
+        labels=_labels_of(Organisation.name, Organisation.id, int),
+        limit=30,
+    ),
+    Facet(
+        "free",
+        "Gratuit",
+        _course_column(Course.free, _boolean),
+        "true: free courses; false: paying ones",
+        kind=bool,
+        multiple=False,
+        choices=("true", "false"),
+    ),
+    Facet(
+        "certificate",
+        "Certificat ou attestation",
+        _course_column(Course.certificate, lambda kind: _boolean(kind in CERTIFICATES)),
+        "true: some certificate or attestation exists",
+        kind=bool,
+        multiple=False,
+        choices=("true", "false"),
+    ),
+)
+"""Every filter of the portal, in the order of the search form. A new facet is one entry
+here (its ``values`` reading the catalogue), then ``moisson db reindex``."""
+FACET_OF = {facet.name: facet for facet in FACETS}
+
+
+# -- refreshing ---------------------------------------------------------------------------------
+
+
+def _facet_values(conn: Connection, course_ids: Sequence[int]) -> set[tuple[int, str, str]]:
+    """(course, facet, value) rows of these (visible) courses, as ``FACETS`` computes them."""
+    if not course_ids:
+        return set()
+    return {
+        (course_id, facet.name, value)
+        for facet in FACETS
+        if facet.values is not None
+        for course_id, value in facet.values(conn, course_ids)
+    }
 
 
 def _sessions(conn: Connection, course_ids: Sequence[int]) -> dict[int, list[dict]]:
@@ -213,42 +352,6 @@ def _sessions(conn: Connection, course_ids: Sequence[int]) -> dict[int, list[dic
     return out
 
 
-WHOLE = ("", "")
-"""The scope of the whole catalogue; any other scope is one facet value (facet, value)."""
-
-
-@dataclass
-class _Changes:
-    """What a refresh changes in the kept counts, per scope: the whole catalogue, and the
-    courses having each facet value (what a visitor's single choice selects)."""
-
-    # (scope facet, scope value, facet, value) -> courses
-    facets: Counter = field(default_factory=Counter)
-    # (scope facet, scope value, state, at) -> change of the number of courses in state
-    events: Counter = field(default_factory=Counter)
-    # (scope facet, scope value, state) -> courses in state at the marked instant
-    at_mark: Counter = field(default_factory=Counter)
-
-    def update(self, other: _Changes) -> None:
-        # Counter.update adds and keeps negative counts (the - operator would drop them)
-        self.facets.update(other.facets)
-        self.events.update(other.events)
-        self.at_mark.update(other.at_mark)
-
-    def add_course(self, sign: int, values, spans, mark: datetime | None) -> None:
-        """Count (``sign`` +1) or discount (-1) one course with its facet values and spans
-        in every scope it belongs to."""
-        for scope in (WHOLE, *values):
-            for value in values:
-                self.facets[(*scope, *value)] += sign
-            for state, since, until in spans:
-                self.events[(*scope, state, since)] += sign
-                if until < FAR_FUTURE:
-                    self.events[(*scope, state, until)] -= sign
-                if mark is not None and since <= mark < until:
-                    self.at_mark[(*scope, state)] += sign
-
-
 def value_ids(conn: Connection, wanted: set[tuple[str, str]] | None = None) -> dict:
     """(facet, value) -> number, numbering the ``wanted`` values not numbered yet."""
     known = {
@@ -265,47 +368,8 @@ def value_ids(conn: Connection, wanted: set[tuple[str, str]] | None = None) -> d
     return known
 
 
-def _stored_values(conn: Connection, course_ids: Sequence[int] | None = None) -> dict:
-    """course -> its stored (facet, value) pairs (of these courses, or of all)."""
-    stmt = select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
-        FacetValue, FacetValue.id == CourseFacet.value_id
-    )
-    if course_ids is not None:
-        stmt = stmt.where(CourseFacet.course_id.in_(course_ids))
-    out: dict[int, set] = defaultdict(set)
-    for course_id, facet, value in conn.execute(stmt):
-        out[course_id].add((facet, value))
-    return out
-
-
-def _stored_spans(conn: Connection, course_ids: Sequence[int] | None = None) -> dict:
-    """course -> its stored (state, since, until) spans (of these courses, or of all)."""
-    stmt = select(
-        CourseStateSpan.course_id,
-        CourseStateSpan.state,
-        CourseStateSpan.since,
-        CourseStateSpan.until,
-    )
-    if course_ids is not None:
-        stmt = stmt.where(CourseStateSpan.course_id.in_(course_ids))
-    out: dict[int, list] = defaultdict(list)
-    for course_id, state, since, until in conn.execute(stmt):
-        out[course_id].append((state, since, until))
-    return out
-
-
-def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None) -> _Changes:
-    """Rewrite the derived rows of these courses; returns the change of the kept counts."""
-    if conn.dialect.name == "postgresql":
-        # two writers refreshing one course wait for each other instead of colliding
-        conn.execute(
-            select(Course.id).where(Course.id.in_(chunk)).order_by(Course.id).with_for_update()
-        )
-    old_values = _stored_values(conn, chunk)
-    old_spans = _stored_spans(conn, chunk)
-    conn.execute(delete(CourseFacet).where(CourseFacet.course_id.in_(chunk)))
-    conn.execute(delete(CourseStateSpan).where(CourseStateSpan.course_id.in_(chunk)))
-    visible = sorted(
+def _visible_of(conn: Connection, chunk: Sequence[int]) -> list[int]:
+    return sorted(
         set(
             conn.execute(
                 select(Listing.course_id).where(
@@ -314,252 +378,112 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int], mark: datetime | None
             ).scalars()
         )
     )
+
+
+def _fresh(conn: Connection, visible: Sequence[int]) -> tuple[set, set]:
+    """What the index should hold for these visible courses: (course, state, since,
+    until) spans and (course, facet, value) rows."""
+    if not visible:
+        return set(), set()
+    sessions = _sessions(conn, visible)
+    spans = {
+        (course_id, *span)
+        for course_id in visible
+        for span in course_spans(sessions.get(course_id, []))
+    }
+    return spans, _facet_values(conn, visible)
+
+
+def _refresh_chunk(conn: Connection, chunk: Sequence[int]) -> None:
+    conn.execute(delete(CourseFacet).where(CourseFacet.course_id.in_(chunk)))
+    conn.execute(delete(CourseStateSpan).where(CourseStateSpan.course_id.in_(chunk)))
+    visible = _visible_of(conn, chunk)
     invisible = sorted(set(chunk) - set(visible))
     if visible:
         conn.execute(update(Course).where(Course.id.in_(visible)).values(visible=True))
     if invisible:
         conn.execute(update(Course).where(Course.id.in_(invisible)).values(visible=False))
-    new_values: dict[int, set] = defaultdict(set)
-    new_spans: dict[int, list] = {}
-    if visible:
-        sessions = _sessions(conn, visible)
-        new_spans = {c: course_spans(sessions.get(c, [])) for c in visible}
+    spans, facets = _fresh(conn, visible)
+    if spans:
         conn.execute(
             insert(CourseStateSpan),
-            [
-                {"course_id": c, "state": st, "since": a, "until": b}
-                for c, spans in new_spans.items()
-                for st, a, b in spans
-            ],
+            [{"course_id": c, "state": st, "since": a, "until": b} for c, st, a, b in spans],
         )
-        facets = _facet_values(conn, visible)
-        if facets:
-            ids = value_ids(conn, {(f, v) for _c, f, v in facets})
-            conn.execute(
-                insert(CourseFacet),
-                [{"course_id": c, "value_id": ids[(f, v)]} for c, f, v in sorted(facets)],
-            )
-        for course_id, facet, value in facets:
-            new_values[course_id].add((facet, value))
-    changes = _Changes()
-    for course_id in chunk:
-        old = (old_values.get(course_id, set()), sorted(old_spans.get(course_id, [])))
-        new = (new_values.get(course_id, set()), sorted(new_spans.get(course_id, [])))
-        if old != new:
-            changes.add_course(-1, sorted(old[0]), old[1], mark)
-            changes.add_course(+1, sorted(new[0]), new[1], mark)
-    return changes
-
-
-def _add(
-    conn: Connection, model, keys: Sequence[str], column: str, changes: Counter, **fixed
-) -> None:
-    """Add ``changes`` to ``model.column``, inserting missing rows with the ``fixed``
-    values (sorted: concurrent writers lock the same rows in the same order)."""
-    rows = [
-        {
-            **dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
-            **fixed,
-            column: n,
-        }
-        for key, n in sorted(changes.items())
-        if n
-    ]
-    if not rows:
-        return
-    stmt = dialect_insert(conn, model)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[getattr(model, k) for k in keys],
-        set_={column: getattr(model, column) + stmt.excluded[column]},
-    )
-    conn.execute(stmt, rows)
-
-
-def _mark(conn: Connection, lock: bool = False) -> datetime | None:
-    stmt = select(StateCount.at).limit(1)
-    if lock and conn.dialect.name == "postgresql":
-        # the instant may move (``move_state_counts``) while this refresh counts at it
-        stmt = (
-            select(StateCount.at)
-            .order_by(StateCount.scope_facet, StateCount.scope_value, StateCount.state)
-            .with_for_update()
+    if facets:
+        ids = value_ids(conn, {(f, v) for _c, f, v in facets})
+        conn.execute(
+            insert(CourseFacet),
+            [{"course_id": c, "value_id": ids[(f, v)]} for c, f, v in sorted(facets)],
         )
-    return conn.execute(stmt).scalar()
-
-
-def _apply(conn: Connection, changes: _Changes, mark: datetime | None) -> None:
-    scope = ("scope_facet", "scope_value")
-    _add(conn, FacetCount, (*scope, "facet", "value"), "count", changes.facets)
-    _add(conn, StateCountChange, (*scope, "state", "at"), "delta", changes.events)
-    if mark is not None:
-        _add(conn, StateCount, (*scope, "state"), "count", changes.at_mark, at=mark)
 
 
 def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
     """Bring the derived rows of these courses in step with their listings and sessions.
 
-    Call it in the transaction that changed them, before deleting a course (the counts
-    must lose what the course had); a course without visible listings loses its rows.
+    Call it in the transaction that changed them; a course without visible listings loses
+    its rows.
     """
     ids = sorted(set(course_ids) - {None})
-    if not ids:
-        return
-    mark = _mark(conn, lock=True)
-    changes = _Changes()
     for chunk in chunks(ids, CHUNK):
-        changes.update(_refresh_chunk(conn, chunk, mark))
-    _apply(conn, changes, mark)
+        _refresh_chunk(conn, chunk)
 
 
-def _scope_filter(model, scope: tuple[str, str] | None):
-    if scope is None:
-        return []
-    return [model.scope_facet == scope[0], model.scope_value == scope[1]]
+def analyze(conn: Connection) -> None:
+    """Fresh planner statistics, so that each query kind keeps its intended plan as the
+    catalogue grows (``tests/test_query_plans.py``). SQLite samples a bounded number of
+    rows per index (``analysis_limit``), so this stays quick on a large catalogue."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA analysis_limit = 1000"))
+    conn.execute(text("ANALYZE"))
 
 
-def scoped_state_counts(
-    conn: Connection,
-    now: datetime,
-    scope: tuple[str, str] | None = WHOLE,
-    state: str | None = None,
-) -> dict[tuple[str, str, str], int]:
-    """Visible courses in each state at ``now``, per scope ((facet, value), or ``WHOLE``;
-    ``None``: every scope), of every state or of ``state``: the counts kept at the
-    marked instant plus the changes between it and ``now`` (a few rows when the mark is
-    recent)."""
-    only = [] if state is None else [StateCount.state == state]
-    only_changes = [] if state is None else [StateCountChange.state == state]
-    key = (StateCountChange.scope_facet, StateCountChange.scope_value, StateCountChange.state)
-    marked = conn.execute(
-        select(
-            StateCount.scope_facet,
-            StateCount.scope_value,
-            StateCount.state,
-            StateCount.at,
-            StateCount.count,
-        ).where(*_scope_filter(StateCount, scope), *only)
-    ).all()
-    if marked:
-        mark = marked[0].at
-        counts = {(r.scope_facet, r.scope_value, r.state): r.count for r in marked}
-    else:  # never marked: count from the changes alone, from the beginning of time
-        mark, counts = None, {}
-    if mark is None:
-        between, sign = StateCountChange.at <= now, 1
-    elif now >= mark:
-        between, sign = (StateCountChange.at > mark) & (StateCountChange.at <= now), 1
-    else:
-        between, sign = (StateCountChange.at > now) & (StateCountChange.at <= mark), -1
-    for scope_facet, scope_value, state, n in conn.execute(
-        select(*key, func.sum(StateCountChange.delta))
-        .where(between, *_scope_filter(StateCountChange, scope), *only_changes)
-        .group_by(*key)
-    ):
-        k = (scope_facet, scope_value, state)
-        counts[k] = counts.get(k, 0) + sign * int(n or 0)
-    return counts
-
-
-def state_counts(conn: Connection, now: datetime, scope: tuple[str, str] = WHOLE) -> dict[str, int]:
-    """Visible courses in each state at ``now``, in the whole catalogue or in one scope."""
-    return {state: n for (_f, _v, state), n in scoped_state_counts(conn, now, scope).items()}
-
-
-def kept_facet_counts(
-    conn: Connection, names: Iterable[str], scope: tuple[str, str] = WHOLE
-) -> dict[str, dict[str, int]]:
-    """Visible courses per value of each facet in ``names``, within ``scope``."""
-    names = list(names)
-    out: dict[str, dict[str, int]] = {name: {} for name in names}
-    for facet, value, count in conn.execute(
-        select(FacetCount.facet, FacetCount.value, FacetCount.count).where(
-            *_scope_filter(FacetCount, scope), FacetCount.facet.in_(names), FacetCount.count > 0
-        )
-    ):
-        out[facet][value] = count
-    return out
-
-
-def move_state_counts(conn: Connection, at: datetime) -> None:
-    """Mark ``at`` (the end of a crawl): keep the counts at it, so that the portal's
-    question "how many now?" adds only the changes since."""
-    _mark(conn, lock=True)
-    counts = scoped_state_counts(conn, at, scope=None)
-    scopes = {WHOLE} | {(f, v) for f, v, _state in counts}
-    conn.execute(delete(StateCount))
-    conn.execute(
-        insert(StateCount),
-        [
-            {
-                "scope_facet": f,
-                "scope_value": v,
-                "state": state,
-                "at": at,
-                "count": counts.get((f, v, state), 0),
-            }
-            for f, v in sorted(scopes)
-            for state in STATE_NAMES
-        ],
-    )
+def after_crawl(conn: Connection) -> None:
+    """What the read side needs at the end of each crawl run."""
+    analyze(conn)
 
 
 def rebuild(conn: Connection, at: datetime | None = None) -> int:
-    """Recompute every derived row from the catalogue; returns the courses visited.
-    The state counts are marked at ``at`` (default: now)."""
-    for model in (CourseFacet, CourseStateSpan, FacetCount, StateCountChange, StateCount):
-        conn.execute(delete(model))
+    """Recompute every derived row from the catalogue; returns the courses visited
+    (``at`` is accepted for callers of the former signature and unused: nothing derived
+    depends on the time of the rebuild)."""
+    del at
+    conn.execute(delete(CourseFacet))
+    conn.execute(delete(CourseStateSpan))
     ids = list(conn.execute(select(Course.id).order_by(Course.id)).scalars())
-    changes = _Changes()
     for chunk in chunks(ids, CHUNK):
-        changes.update(_refresh_chunk(conn, chunk, None))
-    _apply(conn, changes, None)
-    move_state_counts(conn, at or datetime.now(UTC))
+        _refresh_chunk(conn, chunk)
+    analyze(conn)
     return len(ids)
 
 
-def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
-    """Where the kept counts differ from a fresh count (should be nowhere): facet counts
-    in every scope against ``course_facet``, state counts in every scope at each of
-    ``instants`` against the spans, the visible flag against the listings."""
-    values = _stored_values(conn)
-    spans = _stored_spans(conn)
-    fresh: Counter = Counter()
-    for mine in values.values():
-        for scope in (WHOLE, *mine):
-            fresh.update((*scope, *value) for value in mine)
-    kept = Counter(
-        {
-            (sf, sv, f, v): n
-            for sf, sv, f, v, n in conn.execute(
-                select(
-                    FacetCount.scope_facet,
-                    FacetCount.scope_value,
-                    FacetCount.facet,
-                    FacetCount.value,
-                    FacetCount.count,
-                )
+def _stored(conn: Connection) -> tuple[set, set]:
+    spans = set(
+        conn.execute(
+            select(
+                CourseStateSpan.course_id,
+                CourseStateSpan.state,
+                CourseStateSpan.since,
+                CourseStateSpan.until,
             )
-            if n
-        }
+        ).all()
     )
-    problems = [
-        f"{_scope_name(key[:2])} {key[2]}={key[3]}: kept {kept[key]}, counted {fresh[key]}"
-        for key in sorted(set(kept) | set(fresh))
-        if kept[key] != fresh[key]
-    ]
-    for at in instants:
-        counted: Counter = Counter()
-        for course_id, mine in spans.items():
-            states = {state for state, since, until in mine if since <= at < until}
-            for scope in (WHOLE, *values.get(course_id, [])):
-                counted.update((*scope, state) for state in states)
-        kept_states = Counter({k: n for k, n in scoped_state_counts(conn, at, None).items() if n})
-        problems.extend(
-            f"{_scope_name(key[:2])} {key[2]} at {at.isoformat()}: "
-            f"kept {kept_states[key]}, counted {counted[key]}"
-            for key in sorted(set(kept_states) | set(counted))
-            if kept_states[key] != counted[key]
-        )
+    facets = set(
+        conn.execute(
+            select(CourseFacet.course_id, FacetValue.facet, FacetValue.value).join(
+                FacetValue, FacetValue.id == CourseFacet.value_id
+            )
+        ).all()
+    )
+    return spans, facets
+
+
+def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
+    """Where the stored index differs from a fresh computation (should be nowhere): the
+    visible flag against the listings, every course's spans and facet values against those
+    computed from its sessions and ``FACETS``. (``instants`` is accepted for callers of the
+    former signature: the spans are compared whole, which covers every instant.)"""
+    del instants
+    problems = []
     has_visible_listing = (
         select(Listing.id).where(Listing.course_id == Course.id, Listing.hidden.is_(False)).exists()
     )
@@ -570,8 +494,46 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
     ).scalar_one()
     if wrong:
         problems.append(f"{wrong} courses whose visible flag disagrees with their listings")
+    visible = list(
+        conn.execute(
+            select(Listing.course_id).where(Listing.hidden.is_(False)).distinct()
+        ).scalars()
+    )
+    fresh_spans, fresh_facets = set(), set()
+    for chunk in chunks(sorted(c for c in visible if c is not None), CHUNK):
+        spans, facets = _fresh(conn, chunk)
+        fresh_spans |= spans
+        fresh_facets |= facets
+    stored_spans, stored_facets = _stored(conn)
+    for name, stored, fresh in (
+        ("state span", stored_spans, fresh_spans),
+        ("facet value", stored_facets, fresh_facets),
+    ):
+        for row in sorted(stored - fresh, key=repr)[:20]:
+            problems.append(f"course {row[0]}: stored {name} {_row_text(row)} not computed")
+        for row in sorted(fresh - stored, key=repr)[:20]:
+            problems.append(f"course {row[0]}: computed {name} {_row_text(row)} not stored")
+        extra, missing = len(stored - fresh), len(fresh - stored)
+        if extra + missing > 40:
+            problems.append(f"{name}s: {extra} stored not computed, {missing} computed not stored")
     return problems
 
 
-def _scope_name(scope: tuple[str, str]) -> str:
-    return "catalogue" if scope == WHOLE else f"[{scope[0]}={scope[1]}]"
+def _row_text(row: tuple) -> str:
+    if len(row) == 4:  # a span
+        return f"{row[1]} [{row[2].isoformat()}, {row[3].isoformat()})"
+    return f"{row[1]}={row[2]}"
+
+
+def facet_counts(conn: Connection, names: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Visible courses per value of each facet in ``names``, in the whole catalogue."""
+    names = list(names)
+    out: dict[str, dict[str, int]] = {name: {} for name in names}
+    for facet, value, count in conn.execute(
+        select(FacetValue.facet, FacetValue.value, func.count())
+        .join(CourseFacet, CourseFacet.value_id == FacetValue.id)
+        .where(FacetValue.facet.in_(names))
+        .group_by(FacetValue.facet, FacetValue.value)
+    ):
+        out[facet][value] = count
+    return out

@@ -1,11 +1,10 @@
 """Searching the catalogue: filters, French full text, computed states and facet counts.
 
 A course's state is never stored as a word: it follows from its sessions and the time of
-the question, so the caller passes ``now``. The rule is written once per session in Python
-(``session_states``, for the page of results) and once as intervals of time
-(``storage.readindex.session_intervals``, for filtering and counting through the read
-index's spans); the tests check both agree at every edge. Hidden listings, their sessions,
-and courses whose every listing is hidden are invisible here.
+the question, so the caller passes ``now``. The rule is written once, as intervals of time
+(``storage.readindex.session_intervals``): the page of results reads it at ``now``
+(``session_states``), filters and counts read the spans stored from it. Hidden listings,
+their sessions, and courses whose every listing is hidden are invisible here.
 
 Query plans. SQLite is given no planner statistics (no ``ANALYZE``), and a few of its
 guesses without them are ruinous on 100,000 courses (read every visible course and probe
@@ -20,7 +19,6 @@ the same with statistics as without.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from collections import defaultdict
@@ -35,14 +33,15 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
-    false,
     func,
+    literal,
     literal_column,
     select,
     text,
     true,
     tuple_,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
@@ -52,6 +51,7 @@ from storage.models import (
     Course,
     CourseFacet,
     CourseStateSpan,
+    EpochMicroseconds,
     FacetValue,
     Listing,
     Organisation,
@@ -62,16 +62,15 @@ from storage.models import (
     course_topic,
 )
 from storage.predict import predict
+from storage.readindex import session_states
 
 STATES = readindex.STATE_NAMES  # in order of priority: a course's main state is the first
-SESSION_STATES = STATES
-SORTS = ("relevance", "start", "new", "rating")
-LEVELS = ("debutant", "intermediaire", "avance", "tous_niveaux")
+LEVELS = readindex.LEVELS
+FACETS = readindex.FACETS
+FACET_OF = readindex.FACET_OF
 SELF_PACED = readindex.SELF_PACED
 SOON = readindex.SOON  # "starting soon": within 30 days
 MAX_QUERY_TERMS = 12
-FACET_LIMIT = 30
-FACETS = ("platform", "level", "topic", "organisation", "free", "certificate")
 # Sorting by start: up to this many courses, sort each one's soonest session; beyond,
 # read sessions in start order until the page is full.
 SMALL_SET = 2000
@@ -82,8 +81,6 @@ RATING_ORDER = (  # best rated first, then the most rated; unrated last (ix_cour
     Course.id,
 )
 SCAN_BATCH_MAX = 5000  # sessions per read (each becomes a bound parameter)
-_CHOICES = ("state", "platform", "topic", "organisation", "level", "free", "certificate")
-_FILTER_OF = {"platform": "platform", "topic": "topic", "organisation": "organisation"}
 # What a complete record tells a learner; the completeness score is the share present.
 COMPLETENESS_FIELDS = (
     "description",
@@ -98,32 +95,80 @@ COMPLETENESS_FIELDS = (
     "language",
 )
 STOPWORDS_FILE = Path(__file__).with_name("data") / "french_stopwords.txt"
-# The document PostgreSQL searches, exactly as migration 0003 indexes it.
-PG_DOCUMENT = (
-    "setweight(to_tsvector('moisson_fr', coalesce(course.title, '')), 'A') || "
-    "setweight(to_tsvector('moisson_fr', coalesce(course.description, '')), 'B')"
-)
+# PostgreSQL: the stored document (migration 0007, GIN index) and the spans' ranges (GiST)
+PG_DOCUMENT_COLUMN = "course.search_document"
+PG_SPAN_RANGE = "during"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CourseFilters:
-    """What a visitor asks for; ``None`` means "any"."""
+    """What a visitor asks for; empty means "any".
 
-    q: str | None = None
-    state: str | None = None
-    starts_after: datetime | None = None
-    starts_before: datetime | None = None
-    level: str | None = None
-    topic: str | None = None
-    platform: str | None = None
-    organisation: int | None = None
-    free: bool | None = None
-    certificate: bool | None = None
-    max_weeks: float | None = None
-    max_hours_per_week: float | None = None
+    ``choices`` holds the ticked values of each facet of ``readindex.FACETS`` (as stored,
+    text), in the facets' order: a course matches a facet when it has one of its chosen
+    values (OR), and every facet with choices (AND). The facets are passed by name:
+    ``CourseFilters(platform=["edx", "fun_mooc"], state="upcoming", free=True)``.
+    """
+
+    q: str | None
+    starts_after: datetime | None
+    starts_before: datetime | None
+    max_weeks: float | None
+    max_hours_per_week: float | None
+    choices: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def __init__(
+        self,
+        q: str | None = None,
+        starts_after: datetime | None = None,
+        starts_before: datetime | None = None,
+        max_weeks: float | None = None,
+        max_hours_per_week: float | None = None,
+        **chosen,
+    ):
+        unknown = sorted(set(chosen) - set(FACET_OF))
+        if unknown:
+            raise TypeError(f"no facet named {', '.join(unknown)}")
+        choices = []
+        for facet in FACETS:
+            values = chosen.get(facet.name)
+            if values is None:
+                continue
+            if isinstance(values, str | int | bool):
+                values = (values,)
+            texts = tuple(sorted({facet.as_text(value) for value in values}))
+            if texts:
+                choices.append((facet.name, texts))
+        fields = {
+            "q": q,
+            "starts_after": starts_after,
+            "starts_before": starts_before,
+            "max_weeks": max_weeks,
+            "max_hours_per_week": max_hours_per_week,
+            "choices": tuple(choices),
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def chosen(self, facet: str) -> tuple[str, ...]:
+        """The values chosen in one facet (none: any)."""
+        return dict(self.choices).get(facet, ())
+
+    def replace(self, **changes) -> CourseFilters:
+        """These filters with some changed: a facet by name (``None``: any), or a field."""
+        fields = {
+            "q": self.q,
+            "starts_after": self.starts_after,
+            "starts_before": self.starts_before,
+            "max_weeks": self.max_weeks,
+            "max_hours_per_week": self.max_hours_per_week,
+            **dict(self.choices),
+        }
+        fields.update(changes)
+        return CourseFilters(**fields)
 
     def without(self, name: str) -> CourseFilters:
-        return dataclasses.replace(self, **{name: None})
+        return self.replace(**{name: None})
 
 
 @dataclass
@@ -191,38 +236,10 @@ def fts5_query(terms: Iterable[str]) -> str:
 # -- states ---------------------------------------------------------------------------------
 
 
-def session_states(session: dict, now: datetime) -> list[str]:
-    """The states of one session at ``now``, in priority order (the same rule as
-    ``readindex.session_intervals``, written as intervals of time)."""
-    start, end = session["start"], session["end"]
-    e_start, e_end = session["enrolment_start"], session["enrolment_end"]
-    not_ended = end is None or end > now
-    self_paced = session["pace"] in SELF_PACED
-    states = []
-    if (
-        not_ended
-        and (e_start is None or e_start <= now)
-        and (e_end is None or e_end > now)
-        and (e_start is not None or e_end is not None or self_paced)
-    ):
-        states.append("enrolment_open")
-    if start is not None and now < start <= now + SOON:
-        states.append("starting_soon")
-    if self_paced and not_ended:
-        states.append("self_paced")
-    if not self_paced and start is not None and start <= now and not_ended:
-        states.append("ongoing")
-    if start is not None and start > now:
-        states.append("upcoming")
-    if not ({"self_paced", "ongoing", "upcoming"} & set(states)):
-        states.append("archived")
-    return states
-
-
 def course_states(sessions: list[dict], now: datetime) -> list[str]:
     """A course is in every state one of its sessions is in; archived only if none is live."""
     found = {state for s in sessions for state in s["states"] if state != "archived"}
-    if not ({"self_paced", "ongoing", "upcoming"} & found):
+    if not (set(readindex.LIVE_STATES) & found):
         found.add("archived")
     return [state for state in STATES if state in found]
 
@@ -243,64 +260,17 @@ def next_session(sessions: list[dict]) -> dict | None:
 # -- the filtered set of courses --------------------------------------------------------------
 
 
-def _visible(indexed: bool = True):
-    """The course has a listing that is not hidden (``course.visible``, kept by readindex).
-
-    ``indexed=False`` writes the same test in a form no index answers: where another
-    table drives the query (full text, spans, sessions in start order), SQLite must not
-    be tempted to read every visible course first and probe the driver with each.
-    """
-    if indexed:
-        return Course.visible == true()
-    return func.coalesce(Course.visible, false()) == true()
-
-
-def _unindexed(column):
-    """The same text, as an expression no index answers: SQLite's planner, which has no
-    statistics here, would otherwise pick an index on this column over the one that
-    reads few rows (the documented way to steer it, like SQLite's unary ``+``)."""
-    return column.concat("")
-
-
 def _in_state(state: str, now: datetime, course_id=Course.id):
     """The course (``course_id``, a column of the outer query) is in ``state`` at ``now``:
-    one of its spans contains it, found by the course's key.
-
-    The state is ``_unindexed``: given ``state = ?`` SQLite may
-    otherwise probe through ``ix_course_state_span_state`` and read every span of that
-    state for each course (seconds on 100,000 courses), where the key reads a course's
-    handful of spans."""
+    one of its spans contains it (a probe of the span table's primary key)."""
     span = aliased(CourseStateSpan)
     return (
         select(span.course_id)
         .where(
-            span.course_id == course_id,
-            _unindexed(span.state) == state,
-            span.since <= now,
-            span.until > now,
+            span.course_id == course_id, span.state == state, span.since <= now, span.until > now
         )
         .exists()
         .correlate_except(span)
-    )
-
-
-def _value_id(facet: str, value: str):
-    """The number of a facet value (read once per query)."""
-    return (
-        select(FacetValue.id)
-        .where(FacetValue.facet == facet, FacetValue.value == value)
-        .scalar_subquery()
-    )
-
-
-def _has_facet(facet: str, value: str, course_id=Course.id):
-    """The visible course has this filter value (a primary-key probe of ``course_facet``)."""
-    row = aliased(CourseFacet)
-    return (
-        select(row.course_id)
-        .where(row.course_id == course_id, row.value_id == _value_id(facet, value))
-        .exists()
-        .correlate_except(row)
     )
 
 
@@ -316,15 +286,28 @@ def _with_session(condition_of, course_id=Course.id):
     )
 
 
-def _reads_course_row(f: CourseFilters) -> bool:
-    """Some filter is on the course's own columns (else the read index answers alone)."""
-    return f.level is not None or any(
-        value is not None for value in (f.free, f.certificate, f.max_weeks, f.max_hours_per_week)
-    )
+VISIBLE = Course.visible == true()
+
+
+def _holds(span, now: datetime, dialect: str):
+    """The span (``CourseStateSpan`` or an alias of it) contains ``now``: on PostgreSQL
+    its stored range (GiST, ``during @> now``), elsewhere its two bounds."""
+    if dialect == "postgresql":
+        during = literal_column(f"{sa_inspect(span).selectable.name}.{PG_SPAN_RANGE}")
+        return during.op("@>")(literal(now, EpochMicroseconds()))
+    return and_(span.since <= now, span.until > now)
 
 
 class _Search:
-    """One search against one connection: the conditions of its filters, built once."""
+    """One search against one connection.
+
+    The selected courses are the intersection of id sets, one per facet with choices (the
+    spans holding "now" of the chosen states, or the ``course_facet`` rows of the chosen
+    values) and one of the full-text matches, tested with ``IN``; the other filters (start
+    days, workload) are conditions on the course. The read index holds visible courses
+    only, so any facet choice implies visibility. Counts group the spans and facet rows of
+    the selection.
+    """
 
     def __init__(self, conn: Connection, filters: CourseFilters, now: datetime):
         self.conn = conn
@@ -352,7 +335,7 @@ class _Search:
                 .subquery("fts_ranked" if ranked else "fts")
             )
         if self.dialect == "postgresql":
-            document = literal_column(f"({PG_DOCUMENT})")
+            document = literal_column(PG_DOCUMENT_COLUMN)
             query = func.plainto_tsquery(
                 literal_column("'moisson_fr'::regconfig"), " ".join(self.terms)
             )
@@ -364,21 +347,29 @@ class _Search:
             )
         raise NotImplementedError(f"no full-text search for {self.dialect}")
 
-    def conditions(
-        self, filters: CourseFilters, visibility: str = "probe", course_id=Course.id
-    ) -> list:
-        """One condition per filter but ``q``, each a test of one course (correlated
-        probes of the read index or of sessions), so that whatever drives the query,
-        each candidate costs a few index lookups. The read index holds visible courses
-        only, so a state or facet filter implies visibility; otherwise ``visibility``
-        says how to test it: ``indexed``, ``probe`` (see ``_visible``) or ``implied``
-        (the driver of the query holds visible courses only)."""
-        f, now = filters, self.now
-        conds = []
-        implies_visible = False
-        if f.state:
-            conds.append(_in_state(f.state, now, course_id))
-            implies_visible = True
+    def _choice_sets(self, filters: CourseFilters) -> list:
+        """One select of course ids per facet with choices (OR of its values inside: a
+        course may come once per chosen value it has), those of one value first."""
+        out = []
+        for name, values in filters.choices:
+            if name == "state":
+                span = aliased(CourseStateSpan, name="chosen_span")  # named: see ``_holds``
+                ids = select(span.course_id).where(
+                    span.state.in_(values), _holds(span, self.now, self.dialect)
+                )
+            else:
+                row = aliased(CourseFacet)
+                numbers = select(FacetValue.id).where(
+                    FacetValue.facet == name, FacetValue.value.in_(values)
+                )
+                ids = select(row.course_id).where(row.value_id.in_(numbers))
+            out.append((len(values) > 1, ids))
+        # single values first: one of them may drive the selection (no duplicate ids)
+        return [ids for _several, ids in sorted(out, key=lambda pair: pair[0])]
+
+    def _row_conditions(self, filters: CourseFilters) -> list:
+        """The filters that are not facets: start days (sessions), workload (the course)."""
+        f, conds = filters, []
         if f.starts_after or f.starts_before:
 
             def window(session):
@@ -389,20 +380,7 @@ class _Search:
                     bounds.append(session.start <= f.starts_before)
                 return and_(*bounds)
 
-            conds.append(_with_session(window, course_id))
-            implies_visible = True
-        for facet, value in self._facet_filters(f):
-            conds.append(_has_facet(facet, value, course_id))
-            implies_visible = True
-        if not implies_visible and visibility != "implied":
-            conds.insert(0, _visible(visibility == "indexed"))
-        if f.level:
-            conds.append(Course.level == f.level)
-        if f.free is not None:
-            conds.append(Course.free.is_(true() if f.free else false()))
-        if f.certificate is not None:
-            has = Course.certificate.in_(("attestation", "certificate", "diploma"))
-            conds.append(has if f.certificate else Course.certificate == "none")
+            conds.append(_with_session(window))
         if f.max_weeks is not None:
             weeks = func.coalesce(Course.duration_weeks_max, Course.duration_weeks_min)
             conds.append(weeks <= f.max_weeks)
@@ -413,121 +391,43 @@ class _Search:
             conds.append(effort <= f.max_hours_per_week)
         return conds
 
-    @staticmethod
-    def _facet_filters(f: CourseFilters) -> list[tuple[str, str]]:
-        """The filters the read index's ``course_facet`` answers (a topic's rows include
-        its ancestors, so a topic selects its subtopics' courses)."""
-        out = []
-        if f.platform:
-            out.append(("platform", f.platform))
-        if f.topic:
-            out.append(("topic", f.topic))
-        if f.organisation is not None:
-            out.append(("organisation", str(f.organisation)))
-        return out
-
-    def base(self, filters: CourseFilters, *columns, ranked: bool = False, ordered=False):
-        """The selected courses, read from the narrowest source: the full-text matches,
-        else the courses in the chosen state now, else those with a chosen facet value,
-        else the visible courses; every other filter is a probe per course."""
+    def courses(self, filters: CourseFilters, *columns, ranked: bool = False):
+        """The selected visible courses as a select of ``columns`` over ``course`` (joined
+        to the ranked full-text matches if ``ranked``)."""
+        sets = self._choice_sets(filters)
+        if self.fts is not None and not ranked:
+            sets.insert(0, select(self.fts.c.course_id))
         stmt = select(*columns)
-        if self.fts is not None:
-            fts = self.fts_ranked if ranked else self.fts
-            stmt = stmt.select_from(fts).join(Course, Course.id == fts.c.course_id)
-            return stmt.where(*self.conditions(filters))
-        driver = self._read_index_driver(filters)
-        if driver is not None:
-            table, course_id, where, rest = driver
-            return (
-                stmt.select_from(table)
-                .join(Course, Course.id == course_id)
-                .where(*where, *self.conditions(rest, "implied"))
+        if ranked:
+            stmt = stmt.select_from(self.fts_ranked).join(
+                Course, Course.id == self.fts_ranked.c.course_id
             )
-        # ``ordered``: an index on the sort order should drive, not one on visibility
-        visibility = "probe" if ordered else "indexed"
-        return stmt.select_from(Course).where(*self.conditions(filters, visibility))
-
-    def _single_choice(self, filters: CourseFilters) -> tuple[str, str] | None:
-        """The one choice ``filters`` make, when they make exactly one and no words: a
-        state (``("state", S)``) or a facet value; the read index keeps counts for it."""
-        if self.fts is not None:
-            return None
-        choices = []
-        if filters.state:
-            choices.append(("state", filters.state))
-        choices += self._facet_filters(filters)
-        if filters.level:
-            choices.append(("level", filters.level))
-        for name in ("free", "certificate"):
-            if getattr(filters, name) is not None:
-                choices.append((name, "true" if getattr(filters, name) else "false"))
-        rest = dataclasses.replace(filters, q=None, **{name: None for name in _CHOICES})
-        if len(choices) != 1 or rest != CourseFilters():
-            return None
-        return choices[0]
-
-    def _kept_count(self, filters: CourseFilters) -> int | None:
-        """The kept count when a single state or facet value is all the filtering (the
-        landing page's choices), else None."""
-        choice = self._single_choice(filters)
-        if choice is None:
-            return None
-        facet, value = choice
-        if facet == "state":
-            return readindex.state_counts(self.conn, self.now).get(value, 0)
-        return readindex.kept_facet_counts(self.conn, [facet])[facet].get(value, 0)
-
-    def _read_index_driver(self, filters: CourseFilters):
-        """(table, its course id, its conditions, the other filters) of the read-index
-        rows that select the courses: the chosen state's spans holding ``now``, else the
-        rows of the first chosen facet value; None when neither is chosen."""
-        if filters.state:
-            span = aliased(CourseStateSpan)
-            where = [span.state == filters.state, span.since <= self.now, span.until > self.now]
-            return span, span.course_id, where, dataclasses.replace(filters, state=None)
-        facets = self._facet_filters(filters)
-        if facets:
-            facet, value = facets[0]
-            row = aliased(CourseFacet)
-            rest = dataclasses.replace(filters, **{_FILTER_OF[facet]: None})
-            return row, row.course_id, [row.value_id == _value_id(facet, value)], rest
-        return None
-
-    def _index_only(self, filters: CourseFilters, visible_implied: bool = False):
-        """The selected ids read from the full-text index and the read index alone,
-        without a course row, when no filter needs one; else None. ``visible_implied``:
-        the caller counts rows of the read index, which holds visible courses only."""
-        if _reads_course_row(filters):
-            return None
-        implies_visible = visible_implied or bool(
-            filters.state or filters.starts_after or filters.starts_before
+        return stmt.where(
+            VISIBLE, *(Course.id.in_(ids) for ids in sets), *self._row_conditions(filters)
         )
-        if self.fts is not None:
-            if not (implies_visible or self._facet_filters(filters)):
-                return None  # visibility is on the course row
-            return select(self.fts.c.course_id).where(
-                *self.conditions(filters, "implied", self.fts.c.course_id)
-            )
-        driver = self._read_index_driver(filters)
-        if driver is None:
-            return None
-        _table, course_id, where, rest = driver
-        return select(course_id).where(*where, *self.conditions(rest, "implied", course_id))
 
-    def ids_subquery(self, filters: CourseFilters, visible_implied: bool = False):
-        index_only = self._index_only(filters, visible_implied)
-        return index_only if index_only is not None else self.base(filters, Course.id)
+    def selection(self, filters: CourseFilters):
+        """The ids of the selected courses, or None when nothing selects (every visible
+        course). Read from the read index alone when only facets and words select."""
+        sets = self._choice_sets(filters)
+        # a facet with several values may give a course twice: not to drive alone
+        several = bool(filters.choices) and all(len(v) > 1 for _n, v in filters.choices)
+        if self._row_conditions(filters) or not sets or several:
+            if not sets and self.fts is None and not self._row_conditions(filters):
+                return None
+            return self.courses(filters, Course.id)  # ``course.id IN``: each course once
+        if self.fts is not None:
+            sets.append(select(self.fts.c.course_id))
+        first, *others = sets
+        course_id = first.selected_columns[0]
+        return first.where(*(course_id.in_(ids) for ids in others))
 
     def count(self, filters: CourseFilters | None = None) -> int:
-        filters = filters or self.filters
-        kept = self._kept_count(filters)
-        if kept is not None:
-            return kept
-        index_only = self._index_only(filters)
-        if index_only is not None:
-            stmt = select(func.count()).select_from(index_only.subquery())
+        selection = self.selection(filters or self.filters)
+        if selection is None:
+            stmt = select(func.count()).select_from(Course).where(VISIBLE)
         else:
-            stmt = self.base(filters, func.count())
+            stmt = select(func.count()).select_from(selection.subquery())
         return self.conn.execute(stmt).scalar_one()
 
     # -- the page ------------------------------------------------------------------------
@@ -538,15 +438,14 @@ class _Search:
         if sort == "relevance" and not words_only:
             # words and filters: one pass that ranks and counts the matches (a window)
             # costs less than checking every match twice
-            stmt = self.base(
+            stmt = self.courses(
                 self.filters, Course.id, func.count().over().label("total"), ranked=True
             ).order_by(self.fts_ranked.c.rank, Course.id)
             rows = self.conn.execute(stmt.limit(per_page).offset(offset)).all()
             if rows:
                 return rows[0].total, [row.id for row in rows]
             return (self.count() if offset else 0), []
-        # else counted apart, by the cheapest road (kept counts, unranked matches, the read
-        # index), and only the page is sorted
+        # else counted apart (unranked matches, the read index), and only the page sorted
         if cache is None:
             total = self.count()
         else:
@@ -558,13 +457,13 @@ class _Search:
                 return total, self._page_by_start_grouped(offset, per_page)
             return total, self._page_by_start_scan(offset, per_page)
         if sort == "relevance":  # ``search_courses`` asks it only with words
-            stmt = self.base(self.filters, Course.id, ranked=True).order_by(
+            stmt = self.courses(self.filters, Course.id, ranked=True).order_by(
                 self.fts_ranked.c.rank, Course.id
             )
         elif sort == "rating":  # ix_course_rating holds this order
-            stmt = self.base(self.filters, Course.id, ordered=True).order_by(*RATING_ORDER)
+            stmt = self.courses(self.filters, Course.id).order_by(*RATING_ORDER)
         else:  # new
-            stmt = self.base(self.filters, Course.id, ordered=True).order_by(
+            stmt = self.courses(self.filters, Course.id).order_by(
                 Course.created_at.desc(), Course.id.desc()
             )
         return total, list(self.conn.execute(stmt.limit(per_page).offset(offset)).scalars())
@@ -578,13 +477,15 @@ class _Search:
             .where(
                 Listing.hidden.is_(False),
                 Session.start > self.now,
-                Listing.course_id.in_(self.ids_subquery(self.filters)),
             )
             .group_by(Listing.course_id)
-            .subquery("soonest")
         )
+        selection = self.selection(self.filters)
+        if selection is not None:
+            soonest = soonest.where(Listing.course_id.in_(selection))
+        soonest = soonest.subquery("soonest")
         stmt = (
-            self.base(self.filters, Course.id)
+            self.courses(self.filters, Course.id)
             .outerjoin(soonest, soonest.c.course_id == Course.id)
             .order_by(soonest.c.soonest.is_(None), soonest.c.soonest, Course.id)
             .offset(offset)
@@ -603,16 +504,19 @@ class _Search:
         statistics), while these cost a few dozen index reads whatever the catalogue."""
         want = offset + limit
         upcoming: list[int] = []
-        if self.filters.state != "archived":  # an archived course has no upcoming session
+        if self.filters.chosen("state") != ("archived",):  # archived: no upcoming session
             upcoming = self._upcoming_in_start_order(want)
         head = upcoming[offset:want]
         if len(upcoming) >= want:
             return head
         # every course with an upcoming session is in ``upcoming``: the rest come after
-        selected = self.ids_subquery(self.filters).subquery("selected")
+        selection = self.selection(self.filters)
+        if selection is None:
+            selection = select(Course.id).where(VISIBLE)
+        selected = selection.subquery("selected")
         course_id = selected.c[0]
         rest = select(course_id)
-        if self.filters.state != "archived":  # else none has an upcoming session
+        if self.filters.chosen("state") != ("archived",):  # else none has an upcoming session
             rest = rest.where(~_in_state("upcoming", self.now, course_id))
         rest = rest.order_by(course_id).offset(max(0, offset - len(upcoming)))
         return head + list(self.conn.execute(rest.limit(limit - len(head))).scalars())
@@ -640,9 +544,7 @@ class _Search:
                     first[course] = row.start
             if not first:
                 return
-            check = select(Course.id).where(Course.id.in_(first), *self.conditions(self.filters))
-            if self.fts is not None:
-                check = check.where(Course.id.in_(select(self.fts.c.course_id)))
+            check = self.courses(self.filters, Course.id).where(Course.id.in_(first))
             selected = set(self.conn.execute(check).scalars())
             found.extend((start, course) for course, start in first.items() if course in selected)
             decided.update(first)
@@ -681,111 +583,78 @@ class _Search:
 
     # -- facets ------------------------------------------------------------------------------
 
-    def _unfiltered(self, filters: CourseFilters) -> bool:
-        return self.fts is None and filters == CourseFilters(q=filters.q)
+    def facets(self) -> dict[str, list[dict]]:
+        """For each facet, its values with the number of courses each would give if also
+        ticked: the facet is counted over the courses every OTHER facet's choices (and the
+        words and other filters) select. Facets without choices share one grouped read."""
+        f = self.filters
+        by_selection: dict[CourseFilters, list] = defaultdict(list)
+        for facet in FACETS:
+            by_selection[f.without(facet.name) if f.chosen(facet.name) else f].append(facet)
+        counts: dict[str, dict[str, int]] = {}
+        for filters, facets in by_selection.items():
+            selection = self.selection(filters)
+            names = [facet.name for facet in facets if facet.values is not None]
+            if len(names) < len(facets):
+                counts["state"] = self._state_counts(selection)
+            if names:
+                counts.update(self._value_counts(selection, names))
+        return {facet.name: self._listed(facet, counts[facet.name]) for facet in FACETS}
 
-    def _state_counts(self, filters: CourseFilters) -> dict[str, int]:
-        if self._unfiltered(filters):
-            return readindex.state_counts(self.conn, self.now)
-        choice = self._single_choice(filters)  # a facet value: ``filters`` has no state
-        if choice is not None:
-            return readindex.state_counts(self.conn, self.now, scope=choice)
+    def _state_counts(self, selection) -> dict[str, int]:
+        """Selected courses in each state now (a course has at most one span of a state
+        holding an instant)."""
         stmt = (
             select(CourseStateSpan.state, func.count())
-            .where(CourseStateSpan.since <= self.now, CourseStateSpan.until > self.now)
+            .where(_holds(CourseStateSpan, self.now, self.dialect))
             .group_by(CourseStateSpan.state)
         )
-        selected = self.ids_subquery(filters, visible_implied=True)  # spans: visible only
-        stmt = stmt.where(CourseStateSpan.course_id.in_(selected))
+        if selection is not None:
+            stmt = stmt.where(CourseStateSpan.course_id.in_(selection))
         return dict(self.conn.execute(stmt).all())
 
-    def _value_counts(self, filters: CourseFilters, names: list[str]) -> dict[str, dict]:
-        """Courses per value of each facet in ``names``, over the courses ``filters`` select:
-        kept counts when nothing filters or a single choice does, else one grouped read."""
-        if self._unfiltered(filters):
-            return readindex.kept_facet_counts(self.conn, names)
-        choice = self._single_choice(filters)
-        if choice is not None and choice[0] == "state":
-            out: dict[str, dict] = {name: {} for name in names}
-            kept = readindex.scoped_state_counts(self.conn, self.now, None, state=choice[1])
-            for (facet, value, _state), count in kept.items():
-                if facet in out and count > 0:
-                    out[facet][value] = count
-            return out
-        if choice is not None:
-            return readindex.kept_facet_counts(self.conn, names, scope=choice)
-        # read by the selected courses' keys, not through every row of a facet
-        # (grouped by the values' numbers: small integers group faster than text)
-        selected = self.ids_subquery(filters, visible_implied=True)
-        stmt = (
-            select(CourseFacet.value_id, func.count())
-            .where(CourseFacet.course_id.in_(selected))
-            .group_by(CourseFacet.value_id)
-        )
-        values = {i: fv for fv, i in readindex.value_ids(self.conn).items()}
-        out = {name: {} for name in names}
-        for value_id, count in self.conn.execute(stmt):
-            facet, value = values[value_id]
+    def _value_counts(self, selection, names: list[str]) -> dict[str, dict[str, int]]:
+        """Selected courses per value of each facet in ``names``: ``course_facet`` grouped
+        by value number (small integers group faster than text)."""
+        stmt = select(CourseFacet.value_id, func.count()).group_by(CourseFacet.value_id)
+        if selection is not None:
+            stmt = stmt.where(CourseFacet.course_id.in_(selection))
+        if len(names) < sum(facet.values is not None for facet in FACETS):
+            numbers = select(FacetValue.id).where(FacetValue.facet.in_(names))
+            stmt = stmt.where(CourseFacet.value_id.in_(numbers))
+        values = {number: fv for fv, number in readindex.value_ids(self.conn).items()}
+        out: dict[str, dict[str, int]] = {name: {} for name in names}
+        for number, count in self.conn.execute(stmt):
+            facet, value = values[number]
             if facet in out:
                 out[facet][value] = count
         return out
 
-    def facets(self) -> dict[str, list[dict]]:
-        """Counts per value of each filter, every other filter applied."""
-        f, conn = self.filters, self.conn
-        states = self._state_counts(f.without("state"))
-        out: dict[str, list[dict]] = {
-            "state": [{"value": s, "count": int(states.get(s, 0))} for s in STATES]
-        }
-        # facets whose "every other filter" is the same selection share one read
-        by_selection: dict[CourseFilters, list[str]] = defaultdict(list)
-        for name in FACETS:
-            by_selection[f.without(name)].append(name)
-        counts: dict[str, dict] = {}
-        for selection, names in by_selection.items():
-            counts.update(self._value_counts(selection, names))
-
-        labels = dict(conn.execute(select(Platform.name, Platform.label)).all())
-        out["platform"] = [
-            {"value": name, "label": labels.get(name) or name, "count": n}
-            for name, n in sorted(counts["platform"].items(), key=lambda kv: (-kv[1], kv[0]))
+    def _listed(self, facet, counts: dict[str, int]) -> list[dict]:
+        """A facet's values as the API lists them: closed sets in their order, others the
+        most frequent first (ties by label), at most ``facet.limit``; a chosen value is
+        always listed, so that it can be unticked."""
+        chosen = self.filters.chosen(facet.name)
+        if facet.choices is not None:
+            values = [v for v in facet.choices if facet.show_empty or counts.get(v) or v in chosen]
+            labels = facet.labels(self.conn, values) if facet.labels else {}
+        else:
+            ranked = sorted(counts.values(), reverse=True)
+            floor = ranked[min(facet.limit, len(ranked)) - 1] if facet.limit and ranked else 0
+            values = [v for v, n in counts.items() if n >= floor]
+            values += [v for v in chosen if v not in counts]
+            labels = facet.labels(self.conn, values) if facet.labels else {}
+            values.sort(key=lambda v: (-counts.get(v, 0), labels.get(v, v), v))
+            if facet.limit:
+                values = values[: facet.limit] + [v for v in values[facet.limit :] if v in chosen]
+        return [
+            {
+                "value": facet.as_api(v),
+                "label": labels.get(v, v) if facet.labels else None,
+                "count": counts.get(v, 0),
+            }
+            for v in values
         ]
-        out["level"] = [
-            {"value": lv, "count": counts["level"][lv]} for lv in LEVELS if lv in counts["level"]
-        ]
-        labels = dict(conn.execute(select(Topic.slug, Topic.label)).all())
-        topics = [(-n, labels.get(slug, slug), slug, n) for slug, n in counts["topic"].items()]
-        out["topic"] = [
-            {"value": slug, "label": label, "count": n}
-            for _k, label, slug, n in sorted(topics)[:FACET_LIMIT]
-        ]
-        out["organisation"] = self._top_organisations(counts["organisation"])
-        out["free"] = [
-            {"value": value, "count": counts["free"][key]}
-            for value, key in ((True, "true"), (False, "false"))
-            if counts["free"].get(key)
-        ]
-        out["certificate"] = [
-            {"value": value, "count": counts["certificate"][key]}
-            for value, key in ((True, "true"), (False, "false"))
-            if counts["certificate"].get(key)
-        ]
-        return out
-
-    def _top_organisations(self, counts: dict[str, int]) -> list[dict]:
-        """The most frequent organisations (ties by name); names read for those only."""
-        if not counts:
-            return []
-        ranked = sorted(counts.values(), reverse=True)
-        floor = ranked[min(FACET_LIMIT, len(ranked)) - 1]
-        ids = [int(value) for value, n in counts.items() if n >= floor]
-        names = dict(
-            self.conn.execute(
-                select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
-            ).all()
-        )
-        top = sorted((-counts[str(i)], names.get(i, ""), i) for i in ids)[:FACET_LIMIT]
-        return [{"value": i, "label": name, "count": -k} for k, name, i in top]
 
 
 # -- reading courses --------------------------------------------------------------------------
@@ -985,7 +854,7 @@ def search_courses(
 def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
     """Everything about one visible course: sessions and listings of every platform."""
     with engine.connect() as conn:
-        visible = conn.execute(select(Course.id).where(Course.id == course_id, _visible())).scalar()
+        visible = conn.execute(select(Course.id).where(Course.id == course_id, VISIBLE)).scalar()
         if visible is None:
             return None
         return course_details(conn, [course_id], now)[0]
@@ -1074,7 +943,7 @@ def visible_course_index(engine: Engine, offset: int = 0, limit: int = 50_000) -
     with engine.connect() as conn:
         rows = conn.execute(
             select(Course.id, Course.updated_at)
-            .where(_visible())
+            .where(VISIBLE)
             .order_by(Course.id)
             .offset(offset)
             .limit(limit)
@@ -1084,7 +953,7 @@ def visible_course_index(engine: Engine, offset: int = 0, limit: int = 50_000) -
 
 def count_visible_courses(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(Course).where(_visible())).scalar_one()
+        return conn.execute(select(func.count()).select_from(Course).where(VISIBLE)).scalar_one()
 
 
 def count_courses(

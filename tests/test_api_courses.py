@@ -380,7 +380,8 @@ def test_invalid_parameters_are_422_naming_the_parameter(client, params, name): 
     assert response.status_code == 422
     body = response.json()
     assert body["message"].startswith(f"invalid parameter — {name}: ")
-    assert body["detail"][0]["loc"] == ["query", name]
+    # a repeated parameter's loc adds the position of the bad value
+    assert body["detail"][0]["loc"][:2] == ["query", name]
 
 
 def test_empty_parameters_mean_any(client):  # noqa: F811

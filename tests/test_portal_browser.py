@@ -155,7 +155,7 @@ def test_search_then_filter_then_open_a_course(page, portal):
     assert "Introduction à la statistique avec R" in titles
     assert "Statistiques descriptives pour l'analyse de données" in titles
 
-    page.get_by_label("État").select_option("starting_soon")
+    page.locator('input[name="state"][value="starting_soon"]').check()
     page.get_by_role("button", name="Appliquer les filtres").click()
     page.wait_for_url("**state=starting_soon*")
     assert page.locator("#results-title").inner_text() == "1 cours pour « statistiques »"
@@ -172,6 +172,29 @@ def test_search_then_filter_then_open_a_course(page, portal):
     enrol = page.get_by_role("link", name="OpenClassrooms")
     assert enrol.get_attribute("href") == "https://openclassrooms.com/fr/courses/oc-stats"
     assert page.locator('script[type="application/ld+json"]').count() == 1
+
+
+def test_two_platforms_ticked_give_the_courses_of_both(page, portal):
+    """Checkboxes, no script needed: the form sends ``platform`` twice, the results hold
+    courses of both platforms, and both boxes stay ticked."""
+    base, _ = portal
+    page.goto(base + "/")
+    page.locator('input[name="platform"][value="openclassrooms"]').check()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**platform=openclassrooms*")
+    only = page.locator("li.course").count()
+    assert page.locator("#results-title").inner_text() == f"{only} cours"
+    assert 0 < only < VISIBLE
+    page.locator('input[name="platform"][value="fun_mooc"]').check()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**platform=fun_mooc*")
+    assert "platform=openclassrooms" in page.url
+    results = page.locator("li.course .platforms").all_inner_texts()
+    assert any("FUN-MOOC" in text for text in results)
+    assert any("OpenClassrooms" in text for text in results)
+    assert page.locator("#results-title").inner_text() == f"{VISIBLE} cours"
+    for name in ("fun_mooc", "openclassrooms"):
+        assert page.locator(f'input[name="platform"][value="{name}"]').is_checked()
 
 
 def test_keyboard_reaches_the_search_first(page, portal):

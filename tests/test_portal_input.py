@@ -68,7 +68,8 @@ def test_the_api_refuses_what_the_catalogue_cannot_take(client, path, params, na
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["message"].startswith(f"invalid parameter — {name}: ")
-    assert body["detail"][0]["loc"][-1] == name
+    # a repeated parameter's loc adds the position of the bad value
+    assert [p for p in body["detail"][0]["loc"] if not isinstance(p, int)][-1] == name
 
 
 @pytest.mark.parametrize(("path", "params"), PAGE_REFUSALS)

@@ -15,7 +15,7 @@ from alembic import op
 from storage.models import BigId, JSONType, UTCDateTime
 
 revision: str = "0008_rome"
-down_revision: str | None = "0006_session_qualification"
+down_revision: str | None = "0007_read_redesign"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,119 @@
+"""Multi-choice filters in the API, on SQLite and PostgreSQL: OR within a facet, AND across
+facets, and counts that say what ticking one more value would give (each facet counted
+with the other facets' choices applied). Expectations are computed here from the courses'
+own documents (platforms, level, states, topics), not from other queries of the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.portal_catalogue import VISIBLE, catalogue, client  # noqa: F401 (fixtures)
+
+
+def search(client, **params):  # noqa: F811
+    response = client.get("/api/v1/courses", params={"per_page": 100, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def courses(client):  # noqa: F811
+    page = search(client)
+    assert page["total"] == VISIBLE == len(page["courses"])
+    return page["courses"]
+
+
+def values(course: dict, facet: str) -> set:
+    """A course's values of a facet, read from its document."""
+    if facet == "platform":
+        return {p["name"] for p in course["platforms"]}
+    if facet == "state":
+        return set(course["states"])
+    if facet == "level":
+        return {course["level"]} - {None}
+    raise AssertionError(facet)
+
+
+def expected(courses: list[dict], **choices) -> set[int]:
+    """The courses having, for every facet chosen, one of its chosen values."""
+    return {
+        c["id"]
+        for c in courses
+        if all(values(c, facet) & set(chosen) for facet, chosen in choices.items())
+    }
+
+
+def ids(page: dict) -> set[int]:
+    assert page["total"] == len(page["courses"])
+    return {c["id"] for c in page["courses"]}
+
+
+def test_two_values_of_one_facet_give_either(client, courses):  # noqa: F811
+    both = search(client, platform=["fun_mooc", "openclassrooms"])
+    assert ids(both) == expected(courses, platform=["fun_mooc", "openclassrooms"])
+    fun = search(client, platform="fun_mooc")  # one value, as before
+    oc = search(client, platform=["openclassrooms"])
+    assert ids(fun) and ids(oc) and ids(fun) != ids(oc)
+    assert ids(both) == ids(fun) | ids(oc)
+
+    states = ["upcoming", "self_paced"]
+    either = search(client, state=states)
+    assert ids(either) == expected(courses, state=states)
+    assert ids(either) > ids(search(client, state="upcoming"))
+
+
+def test_choices_in_two_facets_give_both(client, courses):  # noqa: F811
+    asked = {"platform": ["fun_mooc"], "state": ["enrolment_open", "upcoming"]}
+    page = search(client, **asked)
+    assert ids(page) == expected(courses, **asked)
+    assert 0 < len(ids(page)) < len(expected(courses, platform=["fun_mooc"]))
+    level = search(client, level=["debutant", "avance"], platform="openclassrooms")
+    assert ids(level) == expected(
+        courses, level=["debutant", "avance"], platform=["openclassrooms"]
+    )
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {},
+        {"platform": ["openclassrooms"]},
+        {"platform": ["fun_mooc", "openclassrooms"], "level": ["debutant"]},
+        {"state": ["archived"], "level": ["debutant", "intermediaire"]},
+        {"state": ["enrolment_open", "self_paced"], "platform": ["fun_mooc"]},
+    ],
+)
+def test_each_facet_counts_with_the_other_facets_choices(client, courses, asked):  # noqa: F811
+    """A value's count is the number of courses the search would give with that value
+    ticked too (OR within its facet), the other facets' choices kept."""
+    page = search(client, **asked)
+    for facet in ("platform", "state", "level"):
+        others = {name: chosen for name, chosen in asked.items() if name != facet}
+        listed = {v["value"]: v["count"] for v in page["facets"][facet]}
+        for value, count in listed.items():
+            assert count == len(expected(courses, **others, **{facet: [value]})), (facet, value)
+        for value in asked.get(facet, []):
+            assert value in listed  # a chosen value is listed, to be unticked
+        for value in {v for c in courses for v in values(c, facet)} - set(listed):
+            assert not expected(courses, **others, **{facet: [value]}), (facet, value)
+
+
+def test_a_bad_value_among_several_is_a_422(client):  # noqa: F811
+    response = client.get("/api/v1/courses", params=[("level", "debutant"), ("level", "expert")])
+    assert response.status_code == 422
+    assert response.json()["message"].startswith("invalid parameter — level: ")
+    response = client.get("/api/v1/courses", params=[("organisation", "1"), ("organisation", "x")])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "organisation", 1]
+
+
+def test_the_openapi_document_lists_repeatable_facet_parameters(client):  # noqa: F811
+    from storage.readindex import FACETS
+
+    spec = client.get("/api/v1/openapi.json").json()
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/courses"]["get"]["parameters"]}
+    for facet in FACETS:
+        schema = parameters[facet.name]["schema"]
+        kinds = [s.get("type") for s in schema.get("anyOf", [schema])]
+        assert ("array" in kinds) == facet.multiple, facet.name
+    assert set(spec["components"]["schemas"]["Facets"]["properties"]) == {f.name for f in FACETS}
