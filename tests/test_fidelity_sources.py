@@ -99,7 +99,7 @@ def test_lheo_course_page_shows_the_qualification(client):
     course = _course(client, "Développeur web")
     page = client.get(f"/cours/{course['id']}").text
     assert '<dt>Niveau de sortie</dt><dd class="qualification-exit">CAP / niveau 3</dd>' in page
-    entry = "<dt>Niveau d'entrée</dt><dd class=\"qualification-entry\">sans niveau spécifique</dd>"
+    entry = '<dt>Niveau d\'entrée</dt><dd class="qualification-entry">sans niveau spécifique</dd>'
     assert entry in page
     assert "<dt>Niveau</dt>" not in page  # no invented difficulty
 
