@@ -395,11 +395,17 @@ class CatalogueWriter:
         for chunk in chunks(rewritten):
             rows = conn.execute(select(Listing.id, Listing.record).where(Listing.id.in_(chunk)))
             old_records.update({listing_id: record for listing_id, record in rows})
-        listing_ids = list(
-            conn.execute(
-                stmt.returning(Listing.id, sort_by_parameter_order=True), listing_rows
-            ).scalars()
-        )
+        conn.execute(stmt, listing_rows)
+        ids_by_external = {}
+        for chunk in chunks([row["external_id"] for row in listing_rows]):
+            ids_by_external.update(
+                conn.execute(
+                    select(Listing.external_id, Listing.id).where(
+                        Listing.platform_id == platform_id, Listing.external_id.in_(chunk)
+                    )
+                ).all()
+            )
+        listing_ids = [ids_by_external[row["external_id"]] for row in listing_rows]
 
         changes, sessions = [], []
         for listing_id, pending in zip(listing_ids, to_write, strict=True):
@@ -461,13 +467,14 @@ class CatalogueWriter:
             index.add(key, links[-1][0], candidate, signatures)
         if fresh:
             provisional = list(fresh)
-            real_ids = conn.execute(
-                insert(Course).returning(Course.id, sort_by_parameter_order=True),
+            real_ids = _insert_ids(
+                conn,
+                Course,
                 [
                     _course_values(aggregate([fresh[p].content]), seen_at, created=True)
                     for p in provisional
                 ],
-            ).scalars()
+            )
             real = dict(zip(provisional, real_ids, strict=True))
             index.rename_courses(real)
             for link in links:
@@ -651,6 +658,28 @@ class CatalogueWriter:
             .where(Listing.platform_id == platform_id, Listing.external_id == external_id)
             .values(course_id=course_id, link_method=method, link_score=None)
         )
+
+
+def _insert_ids(conn, model, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (one statement per page of SQLAlchemy's "insertmanyvalues", not one
+    per row); returns their new ids in the rows' order.
+
+    PostgreSQL sorts ``RETURNING`` by parameter order itself (its sentinel is the
+    autoincrement key). SQLite cannot, so SQLAlchemy would send one ``INSERT`` per row:
+    here its ids are sorted instead. SQLite gives each new row "one larger than the
+    largest ROWID in the table prior to the insert" (https://sqlite.org/autoinc.html) and
+    this transaction holds the write lock, so the rows take consecutive ids in order; if
+    they are not consecutive (the largest id was reached), it falls back to row by row.
+    """
+    if conn.dialect.name != "sqlite":
+        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    ids = sorted(conn.execute(insert(model).returning(model.id), rows).scalars())
+    if ids and ids[-1] - ids[0] == len(rows) - 1:
+        return ids
+    conn.execute(delete(model).where(model.id.in_(ids)))
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
 
 
 class _Pending:
