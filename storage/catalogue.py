@@ -63,6 +63,9 @@ COURSE_FIELDS = (
 )
 # combined across listings by storage.ratings
 RATING_FIELDS = ("rating", "rating_count", "enrolments")
+# the course's columns the full-text index reads
+TEXT_FIELDS = ("title", "description")
+_MISSING = object()
 
 
 def _json_default(value: Any):
@@ -273,7 +276,12 @@ class CatalogueWriter:
             conn.execute(stmt, rows)
 
     def _store_batch(self, run_id: int, platform_id: int, entries: Sequence, seen_at: datetime):
-        """Upsert one batch in one transaction; its listings leave the quarantine."""
+        """Upsert one batch in one transaction; its listings leave the quarantine.
+
+        The number of statements does not depend on the batch's size (up to ``CHUNK``
+        listings per statement); an unchanged listing costs its hash and its share of one
+        ``UPDATE``: its course, sessions and links are not touched.
+        """
         counts = StoreCounts()
         if not entries:
             return counts
@@ -288,7 +296,7 @@ class CatalogueWriter:
                         Listing.external_id,
                         Listing.content_hash,
                         Listing.course_id,
-                        Listing.record,
+                        Listing.hidden,
                         Listing.link_method,
                         Listing.link_score,
                     ).where(Listing.platform_id == platform_id, Listing.external_id.in_(chunk))
@@ -296,33 +304,26 @@ class CatalogueWriter:
                 existing.update({row.external_id: row for row in rows})
 
             unchanged_ids, to_write = [], []
+            reappeared = set()  # a hidden listing seen again makes its course visible again
             for record in records:
                 content_hash = record.content_hash()
                 row = existing.get(record.external_id)
                 if row is not None and row.content_hash == content_hash:
                     unchanged_ids.append(row.id)
+                    if row.hidden and row.course_id is not None:
+                        reappeared.add(row.course_id)
                 else:
-                    to_write.append((record, content_hash, row))
+                    to_write.append(_Pending(record, content_hash, row))
             counts.unchanged = len(unchanged_ids)
 
-            # a hidden listing seen again makes its course visible (again): recompute it
-            reappeared = set()
-            for chunk in chunks(unchanged_ids):
-                reappeared.update(
-                    conn.execute(
-                        select(Listing.course_id).where(
-                            Listing.id.in_(chunk), Listing.hidden.is_(True)
-                        )
-                    ).scalars()
-                )
             for chunk in chunks(unchanged_ids):
                 conn.execute(
                     update(Listing).where(Listing.id.in_(chunk)).values(_seen(run_id, seen_at))
                 )
             if to_write:
                 self._write(conn, run_id, platform_id, to_write, raws, seen_at, counts)
-            if reappeared - {None}:
-                self.refresh_courses(conn, reappeared - {None}, seen_at)
+            if reappeared:
+                self.refresh_courses(conn, reappeared, seen_at)
             for chunk in chunks([r.external_id for r in records]):
                 conn.execute(
                     delete(QuarantinedRecord).where(
@@ -335,9 +336,8 @@ class CatalogueWriter:
     def _write(self, conn, run_id, platform_id, to_write, raws, seen_at, counts) -> None:
         links = self._link(conn, to_write, seen_at)
         listing_rows = []
-        for (record, content_hash, _row), (course_id, method, score) in zip(
-            to_write, links, strict=True
-        ):
+        for pending, (course_id, method, score) in zip(to_write, links, strict=True):
+            record = pending.record
             listing_rows.append(
                 {
                     "platform_id": platform_id,
@@ -345,8 +345,8 @@ class CatalogueWriter:
                     "url": record.url,
                     "title": record.title,
                     "raw": raws.get(record.external_id),
-                    "record": record.content(),
-                    "content_hash": content_hash,
+                    "record": pending.content,
+                    "content_hash": pending.content_hash,
                     "first_seen": seen_at,
                     "last_seen": seen_at,
                     "last_seen_run_id": run_id,
@@ -379,11 +379,28 @@ class CatalogueWriter:
                     "link_score",
                 )
             },
-        ).returning(Listing.id, sort_by_parameter_order=True)
-        listing_ids = list(conn.execute(stmt, listing_rows).scalars())
+        )
+        # the records the changed listings replace, for their change rows
+        rewritten = [p.row.id for p in to_write if p.row is not None]
+        old_records = {}
+        for chunk in chunks(rewritten):
+            rows = conn.execute(select(Listing.id, Listing.record).where(Listing.id.in_(chunk)))
+            old_records.update({listing_id: record for listing_id, record in rows})
+        conn.execute(stmt, listing_rows)
+        ids_by_external = {}
+        for chunk in chunks([row["external_id"] for row in listing_rows]):
+            ids_by_external.update(
+                conn.execute(
+                    select(Listing.external_id, Listing.id).where(
+                        Listing.platform_id == platform_id, Listing.external_id.in_(chunk)
+                    )
+                ).all()
+            )
+        listing_ids = [ids_by_external[row["external_id"]] for row in listing_rows]
 
         changes, sessions = [], []
-        for listing_id, (record, content_hash, row) in zip(listing_ids, to_write, strict=True):
+        for listing_id, pending in zip(listing_ids, to_write, strict=True):
+            row = pending.row
             if row is None:
                 counts.new += 1
             else:
@@ -394,16 +411,15 @@ class CatalogueWriter:
                     "crawl_run_id": run_id,
                     "changed_at": seen_at,
                     "old_hash": row.content_hash if row is not None else None,
-                    "new_hash": content_hash,
+                    "new_hash": pending.content_hash,
                     "changed_fields": _changed_fields(
-                        row.record if row else None, record.content()
+                        old_records.get(row.id) if row else None, pending.content
                     ),
                 }
             )
-            for session in record.sessions:
+            for session in pending.record.sessions:
                 sessions.append({"listing_id": listing_id, **session.model_dump()})
         conn.execute(insert(ListingChange), changes)
-        rewritten = [row.id for _rec, _h, row in to_write if row is not None]
         for chunk in chunks(rewritten):
             conn.execute(delete(Session).where(Session.listing_id.in_(chunk)))
         if sessions:
@@ -421,31 +437,35 @@ class CatalogueWriter:
     def _link(self, conn, to_write, seen_at) -> list[tuple[int, str | None, float | None]]:
         """The course of each listing: its own if it has one, else a match or a new course."""
         index = self.index(conn)
+        candidates = [
+            candidate_of(p.record.title, p.record.organisations, p.record.level, p.record.platform)
+            for p in to_write
+        ]
+        signatures = index.signatures(candidates)  # the batch's MinHashes, computed at once
         links, fresh = [], {}  # fresh: provisional (negative) id -> record of a new course
-        for record, _hash, row in to_write:
+        for pending, candidate in zip(to_write, candidates, strict=True):
+            record, row = pending.record, pending.row
             key = f"{record.platform}:{record.external_id}"
-            candidate = candidate_of(
-                record.title, record.organisations, record.level, record.platform
-            )
             if row is not None and row.course_id is not None:
                 links.append([row.course_id, row.link_method, row.link_score])
             else:
-                decision = index.decide(key, candidate)
+                decision = index.decide(key, candidate, signatures)
                 course_id = decision.course_id
                 if course_id is None:
                     course_id = -(len(fresh) + 1)
-                    fresh[course_id] = record
+                    fresh[course_id] = pending
                 links.append([course_id, decision.method, decision.score])
-            index.add(key, links[-1][0], candidate)
+            index.add(key, links[-1][0], candidate, signatures)
         if fresh:
             provisional = list(fresh)
-            real_ids = conn.execute(
-                insert(Course).returning(Course.id, sort_by_parameter_order=True),
+            real_ids = _insert_ids(
+                conn,
+                Course,
                 [
-                    _course_values(aggregate([fresh[p].content()]), seen_at, created=True)
+                    _course_values(aggregate([fresh[p].content]), seen_at, created=True)
                     for p in provisional
                 ],
-            ).scalars()
+            )
             real = dict(zip(provisional, real_ids, strict=True))
             index.rename_courses(real)
             for link in links:
@@ -478,14 +498,7 @@ class CatalogueWriter:
             course_id: aggregate(listed, visible.get(course_id))
             for course_id, listed in records.items()
         }
-        conn.execute(
-            update(Course).where(Course.id == bindparam("b_id")),
-            [
-                {"b_id": course_id, **_course_values(values, when)}
-                for course_id, values in aggregates.items()
-            ],
-            execution_options={"synchronize_session": False},
-        )
+        self._update_courses(conn, aggregates, when)
         self._link_organisations(
             conn,
             {course_id: values["organisations"] for course_id, values in aggregates.items()},
@@ -498,6 +511,37 @@ class CatalogueWriter:
         link_topics(conn, records)
         readindex.refresh(conn, records)
         joblinks.link(conn, records)  # the courses' jobs (ROME), when a referential is loaded
+
+    def _update_courses(self, conn, aggregates: dict[int, dict], when: datetime) -> None:
+        """Write the courses' recomputed values where they differ from the stored ones.
+
+        A course created by this batch already holds them (no second write); a course
+        whose title and description stay is updated without them, so the full-text
+        index (SQLite's ``course_fts`` triggers fire on those two columns) is left alone.
+        """
+        new = {course_id: _course_values(values, when) for course_id, values in aggregates.items()}
+        columns = [getattr(Course, name) for name in next(iter(new.values()))]
+        stored = {}
+        for chunk in chunks(sorted(new)):
+            for row in conn.execute(select(Course.id, *columns).where(Course.id.in_(chunk))):
+                stored[row.id] = row._asdict()
+        texts, others = [], []
+        for course_id, values in new.items():
+            old = stored.get(course_id, {})
+            if all(old.get(name, _MISSING) == value for name, value in values.items()):
+                continue
+            if all(old.get(name, _MISSING) == values[name] for name in TEXT_FIELDS):
+                rest = {k: v for k, v in values.items() if k not in TEXT_FIELDS}
+                others.append({"b_id": course_id, **rest})
+            else:
+                texts.append({"b_id": course_id, **values})
+        for rows in (texts, others):
+            if rows:
+                conn.execute(
+                    update(Course).where(Course.id == bindparam("b_id")),
+                    rows,
+                    execution_options={"synchronize_session": False},
+                )
 
     def _link_organisations(
         self, conn, names_by_course: dict[int, list[str]], identities: dict[str, dict]
@@ -686,6 +730,44 @@ class CatalogueWriter:
             if reappeared - {None}:
                 self.refresh_courses(conn, reappeared - {None}, seen_at)
         return seen
+
+
+def _insert_ids(conn, model, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` (one statement per page of SQLAlchemy's "insertmanyvalues", not one
+    per row); returns their new ids in the rows' order.
+
+    PostgreSQL sorts ``RETURNING`` by parameter order itself (its sentinel is the
+    autoincrement key). SQLite cannot, so SQLAlchemy would send one ``INSERT`` per row:
+    here its ids are sorted instead. SQLite gives each new row "one larger than the
+    largest ROWID in the table prior to the insert" (https://sqlite.org/autoinc.html) and
+    this transaction holds the write lock, so the rows take consecutive ids in order; if
+    they are not consecutive (the largest id was reached), it falls back to row by row.
+    """
+    if conn.dialect.name != "sqlite":
+        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    ids = sorted(conn.execute(insert(model).returning(model.id), rows).scalars())
+    if ids and ids[-1] - ids[0] == len(rows) - 1:
+        return ids
+    conn.execute(delete(model).where(model.id.in_(ids)))
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+class _Pending:
+    """A new or changed listing of the batch, with its content dumped once."""
+
+    __slots__ = ("record", "content_hash", "row", "_content")
+
+    def __init__(self, record, content_hash: str, row):
+        self.record, self.content_hash, self.row = record, content_hash, row
+        self._content = None
+
+    @property
+    def content(self) -> dict:
+        if self._content is None:
+            self._content = self.record.content()
+        return self._content
 
 
 def aggregate(records: list[dict], visible: list[dict] | None = None) -> dict:

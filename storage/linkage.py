@@ -69,6 +69,13 @@ def _minhash(tokens: frozenset[str]) -> MinHash:
     return m
 
 
+def _signature(candidate: Candidate, signatures: dict | None) -> MinHash:
+    """The candidate's MinHash: from ``signatures`` (``CourseIndex.signatures``) if there."""
+    tokens = signature_tokens(candidate)
+    found = signatures.get(tokens) if signatures else None
+    return found if found is not None else _minhash(tokens)
+
+
 @dataclass(frozen=True)
 class LinkDecision:
     course_id: int | None  # None: a new course
@@ -203,7 +210,23 @@ class CourseIndex:
             self.lsh.remove(group)
             self.in_lsh.discard(group)
 
-    def add(self, key: str, course_id: int, candidate: Candidate) -> None:
+    @staticmethod
+    def signatures(candidates) -> dict[frozenset[str], MinHash]:
+        """The MinHashes of these candidates' signature tokens, computed in one pass
+        (``MinHash.bulk`` shares one initialised sketch): give them to ``decide`` and
+        ``add`` instead of one sketch built per listing."""
+        tokens = list(dict.fromkeys(signature_tokens(c) for c in candidates if c.title.tokens))
+        hashes = MinHash.bulk(
+            [[t.encode("utf-8") for t in sorted(ts)] for ts in tokens],
+            num_perm=NUM_PERM,
+            permutations=_PERMUTATIONS,
+            scheme=_SCHEME,
+        )
+        return dict(zip(tokens, hashes, strict=True))
+
+    def add(
+        self, key: str, course_id: int, candidate: Candidate, signatures: dict | None = None
+    ) -> None:
         """Index a listing (again, if its course or title changed)."""
         if self.entries.get(key) == (course_id, candidate):
             return
@@ -211,7 +234,7 @@ class CourseIndex:
             self._forget(key)
         group = self._remember(key, course_id, candidate)
         if group is not None and candidate.title.tokens:
-            self.lsh.insert(group, _minhash(signature_tokens(candidate)), check_duplication=False)
+            self.lsh.insert(group, _signature(candidate, signatures), check_duplication=False)
             self.in_lsh.add(group)
 
     def rename_courses(self, ids: dict[int, int]) -> None:
@@ -235,7 +258,9 @@ class CourseIndex:
             for other in self._split_partners.get(key, ())
         )
 
-    def decide(self, key: str, candidate: Candidate) -> LinkDecision:
+    def decide(
+        self, key: str, candidate: Candidate, signatures: dict | None = None
+    ) -> LinkDecision:
         target = self.overrides.merges.get(key)
         if target and target in self.entries:
             return LinkDecision(self.entries[target][0], "override", None)
@@ -248,7 +273,7 @@ class CourseIndex:
             else:
                 groups |= self.exact_any.get(text, set())
         if title.tokens:
-            groups.update(self.lsh.query(_minhash(signature_tokens(candidate))))
+            groups.update(self.lsh.query(_signature(candidate, signatures)))
         best: tuple[Match, int] | None = None
         for group in groups:
             course_id, other_candidate, keys = self.groups[group]
