@@ -19,6 +19,7 @@ from portal import formatting
 from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params
 from portal.urls import COURSE_PATH, absolute_url, site_host
+from storage.predict import track_record
 from storage.search import (
     CourseFilters,
     count_visible_courses,
@@ -44,6 +45,8 @@ templates.env.globals.update(
     french_date=formatting.french_date,
     weeks_text=formatting.weeks_text,
     prediction_text=formatting.prediction_text,
+    track_record_text=formatting.track_record_text,
+    rating_sources_text=formatting.rating_sources_text,
     effort_text=formatting.effort_text,
     qualification_text=formatting.qualification_text,
     price_text=formatting.price_text,
@@ -54,6 +57,7 @@ templates.env.globals.update(
 SITEMAP_SIZE = 50_000
 MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
 FEED_SIZE = 50
+CALENDAR_SIZE = 50  # courses in a search's calendar, soonest first
 NEW_FOR = timedelta(days=30)
 
 
@@ -91,6 +95,46 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     )
 
 
+def _calendar(request: Request, name: str, courses: list[dict], now, keep=lambda s: True):
+    """An iCalendar of the dated sessions of ``courses`` that ``keep`` accepts, one event
+    per session, each pointing at its enrolment page and at the course's page."""
+    text = formatting.printable
+    calendar = Calendar()
+    calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", text(name))
+    host = site_host(request)
+    for course in courses:
+        page = absolute_url(request, "course_page", course_id=course["id"])
+        for session in course["sessions"]:
+            if session["start"] is None or not keep(session):
+                continue
+            event = Event()
+            event.add("uid", f"session-{session['id']}@{host}")
+            event.add("dtstamp", now)
+            event.add("summary", text(f"{course['title']} ({session['platform_label']})"))
+            event.add("dtstart", session["start"])
+            if session["end"]:
+                event.add("dtend", session["end"])
+            lines = [f"Inscription : {text(session['url'])}", f"Fiche : {page}"]
+            if session["enrolment_end"]:
+                lines.insert(
+                    0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
+                )
+            event.add("description", "\n".join(lines))
+            event.add("url", text(session["url"]))
+            calendar.add_component(event)
+    return calendar
+
+
+def _ics(calendar: Calendar, filename: str) -> Response:
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get("/cours/{course_id}.ics", name="course_calendar")
 def course_calendar(request: Request, course_id: CourseId):
     """The course's dated sessions, to add to a calendar (an alert without an account)."""
@@ -98,36 +142,29 @@ def course_calendar(request: Request, course_id: CourseId):
     course = course_detail(request.app.state.engine, course_id, now)
     if course is None:
         raise HTTPException(status_code=404, detail=f"Aucun cours n° {course_id}")
-    page = absolute_url(request, "course_page", course_id=course_id)
-    text = formatting.printable
-    calendar = Calendar()
-    calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", text(course["title"]))
-    host = site_host(request)
-    for session in course["sessions"]:
-        if session["start"] is None:
-            continue
-        event = Event()
-        event.add("uid", f"session-{session['id']}@{host}")
-        event.add("dtstamp", now)
-        event.add("summary", text(f"{course['title']} ({session['platform_label']})"))
-        event.add("dtstart", session["start"])
-        if session["end"]:
-            event.add("dtend", session["end"])
-        lines = [f"Inscription : {text(session['url'])}", f"Fiche : {page}"]
-        if session["enrolment_end"]:
-            lines.insert(
-                0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
-            )
-        event.add("description", "\n".join(lines))
-        event.add("url", text(session["url"]))
-        calendar.add_component(event)
-    return Response(
-        calendar.to_ical(),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cours-{course_id}.ics"'},
+    return _ics(_calendar(request, course["title"], [course], now), f"cours-{course_id}.ics")
+
+
+@router.get("/agenda.ics", name="search_calendar")
+def search_calendar(request: Request, params: Annotated[SearchParams, Depends(search_params)]):
+    """The upcoming sessions of a search's first ``CALENDAR_SIZE`` courses by start date,
+    for a learner to subscribe to in their agenda (as ``/flux.atom`` in a feed reader)."""
+    now = request.app.state.clock()
+    result = search_courses(
+        request.app.state.engine,
+        params.filters,
+        now,
+        sort="start",
+        per_page=CALENDAR_SIZE,
+        facets=False,
+        cache=request.app.state.cache,
     )
+    q = params.filters.q
+    name = f"Moisson : « {q} »" if q else "Moisson : cours à venir"
+    calendar = _calendar(
+        request, name, result.courses, now, keep=lambda s: "upcoming" in s["states"]
+    )
+    return _ics(calendar, "recherche.ics")
 
 
 @router.get(COURSE_PATH, response_class=HTMLResponse, name="course_page")
@@ -140,6 +177,7 @@ def course_page(request: Request, course_id: CourseId):
     for session in course["sessions"]:
         session["badges"] = formatting.badges(session, now)
         session["workload"] = formatting.session_workload_text(session)
+    course["track_record"] = track_record(course["sessions"], now)
     return templates.TemplateResponse(
         request,
         "course.html",
