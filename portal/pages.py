@@ -22,6 +22,7 @@ from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
 from storage.search import (
     CourseFilters,
+    count_courses,
     count_visible_courses,
     course_detail,
     search_courses,
@@ -82,6 +83,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     for course in result.courses:
         course["badges"] = formatting.badges(course, now)
     pages = max(1, -(-result.total // params.per_page))
+    wider = _wider(request, params, now) if result.total == 0 else []
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -91,6 +93,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
             "result": result,
             "now": now,
             "pages": pages,
+            "wider": wider,
         },
     )
 
@@ -133,6 +136,58 @@ def _ics(calendar: Calendar, filename: str) -> Response:
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# what each choice of the search form is called, for « sans « État : À venir » : 3 cours »
+CHOICE_NAMES = {
+    "q": "Mots-clés",
+    "state": "État",
+    "platform": "Plateforme",
+    "level": "Niveau",
+    "topic": "Thème",
+    "organisation": "Organisme",
+    "free": "Gratuit",
+    "certificate": "Certificat ou attestation",
+    "starts_after": "Commence après le",
+    "starts_before": "Commence avant le",
+    "max_weeks": "Durée maximale (semaines)",
+    "max_hours_per_week": "Heures par semaine au plus",
+}
+CHOICE_LABELS = {"state": "state", "level": "level", "free": "boolean", "certificate": "boolean"}
+
+
+def _wider(request: Request, params: SearchParams, now) -> list[dict]:
+    """For an empty result: each choice made, and how many courses its removal would give
+    (only the removals that give some), most first."""
+    out = []
+    for name, title in CHOICE_NAMES.items():
+        value = getattr(params.filters, name)
+        if value is None:
+            continue
+        count = count_courses(
+            request.app.state.engine,
+            params.filters.without(name),
+            now,
+            cache=request.app.state.cache,
+        )
+        if not count:
+            continue
+        if name in CHOICE_LABELS:
+            shown = formatting.label(CHOICE_LABELS[name], value)
+        elif name in ("starts_after", "starts_before"):
+            shown = formatting.french_date(value)
+        elif name == "organisation":
+            shown = "celui choisi"
+        else:
+            shown = formatting.number_text(value) if isinstance(value, float) else value
+        out.append(
+            {
+                "text": f"{title} : {shown}",
+                "count": count,
+                "query": params.query(page=None, **{name: None}),
+            }
+        )
+    return sorted(out, key=lambda w: -w["count"])
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")

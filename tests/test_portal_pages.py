@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -251,3 +252,23 @@ def test_pages_stay_small_with_a_full_page_of_results(client, catalogue, path): 
     assert len(response.content) < MAX_PAGE_BYTES
     css = client.get("/static/moisson.css")
     assert css.status_code == 200 and len(css.content) < 20_000
+
+
+def test_an_empty_result_says_which_choice_to_drop(client):  # noqa: F811
+    chosen = {"q": "zzzzzz", "state": "upcoming", "platform": "fun_mooc"}
+    assert client.get("/api/v1/courses", params=chosen).json()["total"] == 0
+    html = client.get("/", params=chosen).text
+    assert "Aucun cours ne correspond. En retirant un choix :" in html
+    offers = re.findall(r'<li><a href="\?([^"]*)">sans « ([^»]*) »</a> : (\d+) cours</li>', html)
+    expected = []
+    for name in chosen:
+        rest = {k: v for k, v in chosen.items() if k != name}
+        total = client.get("/api/v1/courses", params=rest).json()["total"]
+        if total:
+            expected.append((total, name))
+    assert expected  # dropping the keywords gives courses
+    assert [int(count) for _, _, count in offers] == sorted((t for t, _ in expected), reverse=True)
+    assert {text.split(" : ")[0] for _, text, _ in offers} >= {"Mots-clés"}
+    for query, _, count in offers:  # each link is the search without that choice
+        link = html_text.unescape(query)
+        assert client.get(f"/api/v1/courses?{link}").json()["total"] == int(count)
