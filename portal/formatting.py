@@ -122,6 +122,37 @@ def prediction_text(prediction: dict | None) -> str:
     )
 
 
+def track_record_text(record: dict | None) -> str:
+    """« 4 sessions depuis septembre 2019, sur FUN-MOOC et OpenClassrooms »."""
+    if not record:
+        return ""
+    month = format_date(local_date(record["since"]), "MMMM y", locale="fr_FR")
+    runs = record["runs"]
+    when = f"1 session, en {month}" if runs == 1 else f"{runs} sessions depuis {month}"
+    return f"{when}, sur {and_text(record['platforms'])}"
+
+
+def rating_sources_text(sources: list[dict]) -> str:
+    """Each platform's rating as it gives it: « FUN-MOOC 8/10 (4/5, 12 avis) ; … »."""
+    parts = []
+    for source in sources:
+        value = f"{number_text(source['value'])}/{number_text(source['scale'])}"
+        details = [] if source["scale"] == 5 else [f"{number_text(source['value_5'])}/5"]
+        if source["count"] is not None:
+            details.append(f"{count_text(source['count'])} avis")
+        parts.append(
+            f"{source['platform_label']} {value}" + (f" ({', '.join(details)})" if details else "")
+        )
+    return " ; ".join(parts)
+
+
+def and_text(items: list[str]) -> str:
+    """« a, b et c »."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} et {items[-1]}"
+
+
 def days_until(moment: datetime, now: datetime) -> int:
     return (local_date(moment) - local_date(now)).days
 

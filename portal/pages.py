@@ -19,8 +19,10 @@ from portal import formatting
 from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params
 from portal.urls import COURSE_PATH, absolute_url, site_host
+from storage.predict import track_record
 from storage.readindex import FACETS
 from storage.search import (
+    count_courses,
     count_visible_courses,
     course_detail,
     search_courses,
@@ -44,6 +46,8 @@ templates.env.globals.update(
     french_date=formatting.french_date,
     weeks_text=formatting.weeks_text,
     prediction_text=formatting.prediction_text,
+    track_record_text=formatting.track_record_text,
+    rating_sources_text=formatting.rating_sources_text,
     effort_text=formatting.effort_text,
     qualification_text=formatting.qualification_text,
     price_text=formatting.price_text,
@@ -54,6 +58,7 @@ templates.env.globals.update(
 SITEMAP_SIZE = 50_000
 MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
 FEED_SIZE = 50
+CALENDAR_SIZE = 50  # courses in a search's calendar, soonest first
 NEW_FOR = timedelta(days=30)
 
 
@@ -78,6 +83,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     for course in result.courses:
         course["badges"] = formatting.badges(course, now)
     pages = max(1, -(-result.total // params.per_page))
+    wider = _wider(request, params, now) if result.total == 0 else []
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -88,8 +94,98 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
             "result": result,
             "now": now,
             "pages": pages,
+            "wider": wider,
         },
     )
+
+
+def _calendar(request: Request, name: str, courses: list[dict], now, keep=lambda s: True):
+    """An iCalendar of the dated sessions of ``courses`` that ``keep`` accepts, one event
+    per session, each pointing at its enrolment page and at the course's page."""
+    text = formatting.printable
+    calendar = Calendar()
+    calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", text(name))
+    host = site_host(request)
+    for course in courses:
+        page = absolute_url(request, "course_page", course_id=course["id"])
+        for session in course["sessions"]:
+            if session["start"] is None or not keep(session):
+                continue
+            event = Event()
+            event.add("uid", f"session-{session['id']}@{host}")
+            event.add("dtstamp", now)
+            event.add("summary", text(f"{course['title']} ({session['platform_label']})"))
+            event.add("dtstart", session["start"])
+            if session["end"]:
+                event.add("dtend", session["end"])
+            lines = [f"Inscription : {text(session['url'])}", f"Fiche : {page}"]
+            if session["enrolment_end"]:
+                lines.insert(
+                    0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
+                )
+            event.add("description", "\n".join(lines))
+            event.add("url", text(session["url"]))
+            calendar.add_component(event)
+    return calendar
+
+
+def _ics(calendar: Calendar, filename: str) -> Response:
+    return Response(
+        calendar.to_ical(),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# what each choice of the search form is called, for « sans « État : À venir » : 3 cours »:
+# the facets' own labels (storage.readindex.FACETS), and the fields that are not facets
+FIELD_NAMES = {
+    "q": "Mots-clés",
+    "starts_after": "Commence après le",
+    "starts_before": "Commence avant le",
+    "max_weeks": "Durée maximale (semaines)",
+    "max_hours_per_week": "Heures par semaine au plus",
+}
+CHOICE_LABELS = {"state": "state", "level": "level", "free": "boolean", "certificate": "boolean"}
+
+
+def _shown(name: str, value) -> str:
+    if name in CHOICE_LABELS:
+        return formatting.label(CHOICE_LABELS[name], value)
+    if name in ("starts_after", "starts_before"):
+        return formatting.french_date(value)
+    if name == "organisation":
+        return "celui choisi"
+    return formatting.number_text(value) if isinstance(value, float) else str(value)
+
+
+def _wider(request: Request, params: SearchParams, now) -> list[dict]:
+    """For an empty result: each choice made, and how many courses its removal would give
+    (only the removals that give some), most first."""
+    filters = params.filters
+    made = [(name, title, getattr(filters, name)) for name, title in FIELD_NAMES.items()]
+    made += [(f.name, f.label, filters.chosen(f.name)) for f in FACETS]
+    out = []
+    for name, title, value in made:
+        if value is None or value == ():
+            continue
+        count = count_courses(
+            request.app.state.engine, filters.without(name), now, cache=request.app.state.cache
+        )
+        if not count:
+            continue
+        values = value if isinstance(value, tuple) else (value,)
+        shown = ", ".join(_shown(name, v) for v in values)
+        out.append(
+            {
+                "text": f"{title} : {shown}",
+                "count": count,
+                "query": params.query(page=None, **{name: None}),
+            }
+        )
+    return sorted(out, key=lambda w: -w["count"])
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")
@@ -99,36 +195,29 @@ def course_calendar(request: Request, course_id: CourseId):
     course = course_detail(request.app.state.engine, course_id, now)
     if course is None:
         raise HTTPException(status_code=404, detail=f"Aucun cours n° {course_id}")
-    page = absolute_url(request, "course_page", course_id=course_id)
-    text = formatting.printable
-    calendar = Calendar()
-    calendar.add("prodid", "-//Moisson//catalogue des cours en ligne//FR")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", text(course["title"]))
-    host = site_host(request)
-    for session in course["sessions"]:
-        if session["start"] is None:
-            continue
-        event = Event()
-        event.add("uid", f"session-{session['id']}@{host}")
-        event.add("dtstamp", now)
-        event.add("summary", text(f"{course['title']} ({session['platform_label']})"))
-        event.add("dtstart", session["start"])
-        if session["end"]:
-            event.add("dtend", session["end"])
-        lines = [f"Inscription : {text(session['url'])}", f"Fiche : {page}"]
-        if session["enrolment_end"]:
-            lines.insert(
-                0, f"Inscriptions jusqu'au {formatting.french_date(session['enrolment_end'])}"
-            )
-        event.add("description", "\n".join(lines))
-        event.add("url", text(session["url"]))
-        calendar.add_component(event)
-    return Response(
-        calendar.to_ical(),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="cours-{course_id}.ics"'},
+    return _ics(_calendar(request, course["title"], [course], now), f"cours-{course_id}.ics")
+
+
+@router.get("/agenda.ics", name="search_calendar")
+def search_calendar(request: Request, params: Annotated[SearchParams, Depends(search_params)]):
+    """The upcoming sessions of a search's first ``CALENDAR_SIZE`` courses by start date,
+    for a learner to subscribe to in their agenda (as ``/flux.atom`` in a feed reader)."""
+    now = request.app.state.clock()
+    result = search_courses(
+        request.app.state.engine,
+        params.filters,
+        now,
+        sort="start",
+        per_page=CALENDAR_SIZE,
+        facets=False,
+        cache=request.app.state.cache,
     )
+    q = params.filters.q
+    name = f"Moisson : « {q} »" if q else "Moisson : cours à venir"
+    calendar = _calendar(
+        request, name, result.courses, now, keep=lambda s: "upcoming" in s["states"]
+    )
+    return _ics(calendar, "recherche.ics")
 
 
 @router.get(COURSE_PATH, response_class=HTMLResponse, name="course_page")
@@ -141,6 +230,7 @@ def course_page(request: Request, course_id: CourseId):
     for session in course["sessions"]:
         session["badges"] = formatting.badges(session, now)
         session["workload"] = formatting.session_workload_text(session)
+    course["track_record"] = track_record(course["sessions"], now)
     return templates.TemplateResponse(
         request,
         "course.html",

@@ -75,3 +75,14 @@ def predict(starts: list[datetime], now: datetime) -> dict | None:
             "gap_days": round(gap.total_seconds() / 86400),
         },
     }
+
+
+def track_record(sessions: list[dict], now: datetime) -> dict | None:
+    """How often a course has run by ``now``: its runs (as ``runs`` counts them), the first
+    one's start and the platforms it ran on; None when it has not run yet."""
+    started = [s for s in sessions if s["start"] is not None and s["start"] <= now]
+    history = runs([s["start"] for s in started])
+    if not history:
+        return None
+    platforms = list(dict.fromkeys(s["platform_label"] for s in started))
+    return {"runs": len(history), "since": history[0], "platforms": platforms}

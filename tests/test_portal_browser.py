@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,6 +72,13 @@ def portal(tmp_path_factory):
     log = folder / "serve.log"
     catalogue.engine.dispose()
     port = _free_port()
+    # « Prévenez-moi » forms shown (docs/ALERTS.md); no SMTP: confirmations wait in the outbox
+    env = {
+        **os.environ,
+        "MOISSON_ALERTS_DATABASE_URL": catalogue.url,
+        "MOISSON_ALERTS_SECRET": "b" * 48,
+    }
+    env.pop("MOISSON_SMTP_HOST", None)
     with log.open("w") as output:
         server = subprocess.Popen(
             [
@@ -88,6 +96,7 @@ def portal(tmp_path_factory):
                 "warning",
             ],
             cwd=ROOT,
+            env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -225,3 +234,166 @@ def test_api_docs_render_without_other_hosts(page, portal):
     courses.wait_for(timeout=15_000)  # Swagger UI drew the OpenAPI 3.1 document
     assert page.locator(".opblock").count() >= 6
     assert page.locator(".errors-wrapper").count() == 0
+
+
+# -- accessibility: axe-core's rules in the page (tests/vendor/axe-core/METADATA) -------------
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(tab) -> list[dict]:
+    """The serious and critical violations axe-core finds in the page as it stands."""
+    tab.add_script_tag(path=str(AXE))
+    found = tab.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {"rule": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in found
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_axe_finds_what_it_should(page, portal):
+    """The check can fail: a page with an unlabelled field and grey-on-grey text."""
+    base, _ = portal
+    page.goto(base + "/")
+    page.evaluate(
+        """() => {
+        const input = document.createElement('input');
+        document.querySelector('main').append(input);
+        const p = document.createElement('p');
+        p.textContent = 'illisible'; p.style.color = '#ccc'; p.style.background = '#fff';
+        document.querySelector('main').append(p);
+    }"""
+    )
+    rules = {v["rule"] for v in axe_violations(page)}
+    assert {"label", "color-contrast"} <= rules
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_axe_search_course_and_alert_pages(browser, portal, width):
+    base, catalogue = portal
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 844})
+    tab = context.new_page()
+    course = f"/cours/{catalogue.ids['oc-stat-r']}"
+    for path in ("/", "/?q=statistiques&state=starting_soon", "/?q=zzzzzz&state=upcoming", course):
+        tab.goto(base + path)
+        assert tab.locator("form.alert-form").count() == 1, path  # the alert form is there
+        assert axe_violations(tab) == [], path
+    # the page an alert form leads to
+    tab.goto(base + course)
+    tab.get_by_label("Prévenez-moi des nouveautés de ce cours par courriel").fill("a@example.org")
+    tab.get_by_role("button", name="Prévenez-moi").click()
+    tab.wait_for_url("**/alerte")
+    assert tab.locator("h1").inner_text() == "Vérifiez votre messagerie"
+    assert axe_violations(tab) == []
+    context.close()
+
+
+# -- the keyboard alone -----------------------------------------------------------------------
+
+
+def _tab_to(tab, test: str, limit: int = 120) -> None:
+    """Press Tab until the focused element passes ``test`` (a JS expression on ``el``)."""
+    for _ in range(limit):
+        tab.keyboard.press("Tab")
+        if tab.evaluate(f"(() => {{ const el = document.activeElement; return {test}; }})()"):
+            return
+    raise AssertionError(f"Tab never reached an element where {test}")
+
+
+def test_search_open_a_course_and_subscribe_with_the_keyboard_alone(page, portal):
+    base, catalogue = portal
+    page.goto(base + "/")
+    _tab_to(page, "el.id === 'q'")
+    page.keyboard.type("statistiques")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=statistiques*")
+    _tab_to(page, "el.textContent === 'Statistiques descriptives pour l\\'analyse de données'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/cours/{catalogue.ids['oc-stats']}")
+    _tab_to(page, "el.id === 'alert-address'")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.type("clavier@example.org")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Prévenez-moi"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/alerte")
+    assert page.locator("h1").inner_text() == "Vérifiez votre messagerie"
+
+
+# -- on a phone -------------------------------------------------------------------------------
+
+
+def test_on_a_phone_results_come_first_and_filters_fold(browser, portal):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    base, _ = portal
+    tab.goto(base + "/")
+    first = tab.locator("li.course").first.bounding_box()
+    assert first["y"] + 40 <= 844  # the first result's title is on the first screen
+    state = tab.get_by_label("État")
+    assert not state.is_visible()  # folded
+    tab.locator("summary").click()
+    assert state.is_visible()
+    context.close()
+
+
+def test_on_a_wide_screen_filters_stay_open(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    assert page.get_by_label("État").is_visible()
+
+
+# -- quality at a glance ----------------------------------------------------------------------
+
+
+def test_reperes_block_shows_rating_track_record_certificate_price(page, portal):
+    from storage.predict import runs
+    from tests.portal_catalogue import NOW
+
+    base, catalogue = portal
+    course_id = catalogue.ids["oc-stat-r"]
+    with urllib.request.urlopen(f"{base}/api/v1/courses/{course_id}") as answer:
+        detail = __import__("json").load(answer)
+    page.goto(f"{base}/cours/{course_id}")
+    block = page.locator("section.reperes")
+    assert block.locator("h2").inner_text() == "Repères"
+
+    rated = [s for s in detail["listings"] if s["rating"]["value"] is not None]
+    assert {s["platform_label"] for s in rated} >= {"OpenClassrooms"}
+    weights = [s["rating"]["count"] or 1 for s in rated]
+    mean = sum(s["rating"]["value_5"] * w for s, w in zip(rated, weights, strict=True))
+    expected = f"{round(mean / sum(weights), 2):g}".replace(".", ",") + "/5"
+    rating = block.locator("dd.rating").inner_text()
+    assert rating.startswith(expected)
+    assert all(s["platform_label"] in rating for s in rated)
+
+    starts = [
+        (s["platform_label"], datetime.fromisoformat(s["start"].replace("Z", "+00:00")))
+        for s in detail["sessions"]
+        if s["start"]
+    ]
+    started = [(label, start) for label, start in starts if start <= NOW]
+    history = runs([start for _, start in started])
+    record = block.locator("dd.track-record").inner_text()
+    assert history, "the test course has run before"
+    assert record.startswith(f"{len(history)} session")
+    assert str(history[0].year) in record
+    assert all(label in record for label, _ in started)
+
+    completeness = round(detail["completeness"]["score"] * 100)
+    assert block.locator("dd.completeness").inner_text().startswith(f"{completeness} %")
+    assert block.locator("dd.price").count() == block.locator("dd.certificate").count() == 1
+
+
+def test_reperes_block_of_a_free_course_with_a_free_certificate(page, portal):
+    base, catalogue = portal
+    page.goto(f"{base}/cours/{catalogue.ids['oc-python']}")
+    block = page.locator("section.reperes")
+    assert block.locator("dd.rating").inner_text() == "4,6/5 (1 280 avis, OpenClassrooms)"
+    assert block.locator("dd.enrolments").inner_text() == "250 000"
+    assert block.locator("dd.certificate").inner_text() == "Certificat (gratuit)"
+    assert block.locator("dd.price").inner_text() == "gratuit"
+    assert block.locator("dd.track-record").inner_text().startswith("pas encore")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -133,7 +134,7 @@ def test_course_page_shows_quality_signals(client, catalogue):  # noqa: F811
     assert "250 000" in html  # enrolments
     assert "Certificat" in html and "Débutant" in html
     assert "4 semaines" in html and "3 h par semaine" in html
-    assert "Fiche complète à</dt><dd>90 %" in html
+    assert 'Fiche complète à</dt><dd class="completeness">90 %' in html
 
 
 def test_unknown_course_page_is_a_french_404(client):  # noqa: F811
@@ -162,6 +163,54 @@ def test_icalendar_of_a_course(client, catalogue):  # noqa: F811
 def test_self_paced_course_calendar_has_no_event(client, catalogue):  # noqa: F811
     calendar = Calendar.from_ical(client.get(f"/cours/{catalogue.ids['oc-python']}.ics").content)
     assert list(calendar.walk("VEVENT")) == []
+
+
+def _search_calendar(client, **params):  # noqa: F811
+    response = client.get("/agenda.ics", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/calendar")
+    return list(Calendar.from_ical(response.content).walk("VEVENT"))
+
+
+def _course_of(event) -> int:
+    """The course id of an event, from the course page its description points at."""
+    return int(re.search(r"Fiche : \S+/cours/(\d+)", str(event["description"])).group(1))
+
+
+def test_icalendar_of_a_search(client, catalogue):  # noqa: F811
+    from tests.portal_catalogue import NOW
+
+    page = client.get("/", params={"q": "statistiques"}).text
+    assert 'href="http://testserver/agenda.ics?q=statistiques"' in page
+    assert "S'abonner dans mon agenda" in page
+
+    events = _search_calendar(client)
+    assert events and all(e.decoded("dtstart") > NOW for e in events)  # upcoming only
+    assert len({str(e["uid"]) for e in events}) == len(events)
+    upcoming = {
+        s["id"]
+        for c in client.get("/api/v1/courses?state=upcoming&per_page=100").json()["courses"]
+        for s in client.get(f"/api/v1/courses/{c['id']}").json()["sessions"]
+        if s["start"] and s["start"].replace("Z", "+00:00") > NOW.isoformat()
+    }
+    assert {int(str(e["uid"]).split("@")[0].removeprefix("session-")) for e in events} == upcoming
+
+    chosen = {"q": "statistiques", "platform": "openclassrooms"}
+    matching = {c["id"] for c in client.get("/api/v1/courses", params=chosen).json()["courses"]}
+    shown = {_course_of(e) for e in _search_calendar(client, **chosen)}
+    assert catalogue.ids["oc-stats"] in shown and shown <= matching
+    assert not _search_calendar(client, q="statistiques", state="archived")
+    assert client.get("/agenda.ics", params={"state": "x"}).status_code == 422
+
+
+def test_icalendar_of_a_search_is_bounded(client, monkeypatch):  # noqa: F811
+    from portal import pages
+
+    courses = {_course_of(e) for e in _search_calendar(client)}
+    assert len(courses) > 2
+    monkeypatch.setattr(pages, "CALENDAR_SIZE", 2)
+    bounded = {_course_of(e) for e in _search_calendar(client)}
+    assert len(bounded) == 2 and bounded < courses
 
 
 def test_atom_feed_of_a_search(client, catalogue):  # noqa: F811
@@ -203,3 +252,23 @@ def test_pages_stay_small_with_a_full_page_of_results(client, catalogue, path): 
     assert len(response.content) < MAX_PAGE_BYTES
     css = client.get("/static/moisson.css")
     assert css.status_code == 200 and len(css.content) < 20_000
+
+
+def test_an_empty_result_says_which_choice_to_drop(client):  # noqa: F811
+    chosen = {"q": "zzzzzz", "state": "upcoming", "platform": "fun_mooc"}
+    assert client.get("/api/v1/courses", params=chosen).json()["total"] == 0
+    html = client.get("/", params=chosen).text
+    assert "Aucun cours ne correspond. En retirant un choix :" in html
+    offers = re.findall(r'<li><a href="\?([^"]*)">sans « ([^»]*) »</a> : (\d+) cours</li>', html)
+    expected = []
+    for name in chosen:
+        rest = {k: v for k, v in chosen.items() if k != name}
+        total = client.get("/api/v1/courses", params=rest).json()["total"]
+        if total:
+            expected.append((total, name))
+    assert expected  # dropping the keywords gives courses
+    assert [int(count) for _, _, count in offers] == sorted((t for t, _ in expected), reverse=True)
+    assert {text.split(" : ")[0] for _, text, _ in offers} >= {"Mots-clés"}
+    for query, _, count in offers:  # each link is the search without that choice
+        link = html_text.unescape(query)
+        assert client.get(f"/api/v1/courses?{link}").json()["total"] == int(count)

@@ -103,3 +103,32 @@ def test_the_course_page_and_the_api_show_the_estimate_only_where_supported(tmp_
     document = client.get("/api/v1/openapi.json").json()
     fields = document["components"]["schemas"]["CourseDetail"]["properties"]
     assert "predicted_next_session" in fields
+
+
+def test_track_record_counts_runs_by_now_and_their_platforms():
+    from portal.formatting import track_record_text
+    from storage.predict import track_record
+
+    def session(start, platform):
+        return {"start": start, "platform_label": platform}
+
+    sessions = [
+        session(SEPTEMBERS[0], "FUN-MOOC"),
+        session(SEPTEMBERS[0] + timedelta(days=3), "OpenClassrooms"),  # the same run
+        session(SEPTEMBERS[1], "FUN-MOOC"),
+        session(SEPTEMBERS[3], "FUN-MOOC"),  # after "now": not run yet
+        session(None, "Coursera"),
+    ]
+    record = track_record(sessions, _day("2021-01-01T00:00"))
+    assert record == {
+        "runs": 2,
+        "since": SEPTEMBERS[0],
+        "platforms": ["FUN-MOOC", "OpenClassrooms"],
+    }
+    assert track_record_text(record) == (
+        "2 sessions depuis septembre 2019, sur FUN-MOOC et OpenClassrooms"
+    )
+    once = track_record(sessions[:1], _day("2021-01-01T00:00"))
+    assert track_record_text(once) == "1 session, en septembre 2019, sur FUN-MOOC"
+    assert track_record(sessions, _day("2019-01-01T00:00")) is None
+    assert track_record_text(None) == ""
