@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import snowballstemmer
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
@@ -168,6 +165,12 @@ class JobMatcher:
                     documents[column[code]] += terms(label) * repeat
                     rows.append(column[code])
                     cols.append(item_row[label])
+        # numpy, scipy and scikit-learn load here, not with the module: every crawl imports
+        # the writer, and a crawl of a catalogue without ROME never needs them (2-3 s)
+        import numpy as np
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.vectorizer = TfidfVectorizer(
             analyzer=_identity, norm="l2", sublinear_tf=True, dtype=np.float32
         )
@@ -237,6 +240,8 @@ class JobMatcher:
         found = (present @ self.item_terms).tocsr()  # share of each item's weight present
         found.data[found.data < self.p["item_found"]] = 0
         found.eliminate_zeros()
+        import numpy as np  # loaded by the constructor already
+
         answers = []
         for i in range(len(texts)):
             row = scores[i]
@@ -254,6 +259,8 @@ class JobMatcher:
 
     def _hit(self, job: int, score: float, items, shares) -> JobHit:
         """The job, with the items of it the text contains, the most fully present first."""
+        import numpy as np  # loaded by the constructor already
+
         start, end = self.job_item.indptr[job], self.job_item.indptr[job + 1]
         mine = np.intersect1d(self.job_item.indices[start:end], items)
         share = dict(zip(items.tolist(), shares.tolist(), strict=True))
