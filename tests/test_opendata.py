@@ -128,6 +128,29 @@ def test_lheo_export_is_valid_against_the_official_xsd(client):  # noqa: F811
     assert licence["attribution"] == terms()["attribution"]
 
 
+def test_an_lheo_export_of_no_course_is_refused_not_invalid(client, catalogue, tmp_path, capsys):  # noqa: F811
+    """LHEO's ``offres`` holds at least one ``formation`` (the XSD): an empty selection is
+    refused with a reason, by the command (exit 3, no file) and by the endpoint (404);
+    formats that can be empty stay empty and valid."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "lheo-2.3.xsd")))
+    assert 'minOccurs="1"' in (SCHEMAS / "lheo-2.3.xsd").read_text()
+    out = tmp_path / "empty.xml"
+    assert _cli(catalogue, "lheo", "--since", "2999-01-01", "--out", str(out)) == 3
+    assert "at least one formation" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.iterdir())
+    response = client.get("/api/v1/export/lheo", params={"since": "2999-01-01"})
+    assert response.status_code == 404
+    assert "at least one formation" in response.text
+    # the same document with one course is valid: the refusal is about emptiness only
+    one = next(export_courses(catalogue.engine, CourseFilters(), NOW))
+    assert schema.validate(etree.fromstring(_document("lheo", [one]))), schema.error_log
+    status = _cli(catalogue, "all", "--since", "2999-01-01", "--dir", str(tmp_path))
+    assert status == 3
+    (folder,) = tmp_path.iterdir()
+    assert "moisson-lheo.xml" not in {p.name for p in folder.iterdir()}
+    assert (folder / "moisson-courses.jsonld").read_text() == ""
+
+
 def test_lheo_sessions_carry_their_dates(client, catalogue):  # noqa: F811
     document = etree.fromstring(_export(client, "lheo").content)
     course = catalogue.ids["oc-stats"]

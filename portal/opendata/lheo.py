@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import cache
@@ -26,7 +27,7 @@ from lxml import etree
 
 from pipelines.normalise.qualification import platform_code
 from portal import formatting
-from portal.opendata import Export, terms
+from portal.opendata import EmptyExport, Export, terms
 
 NS = "http://lheo.gouv.fr/2.3"
 CHUNK = 65536
@@ -220,8 +221,17 @@ def formation(course: dict, export: Export):
 
 
 def write_lheo(courses: Iterable[dict], export: Export) -> Iterator[bytes]:
-    """The LHEO document, UTF-8, in chunks of about 64 KiB."""
+    """The LHEO document, UTF-8, in chunks of about 64 KiB.
+
+    LHEO's ``offres`` holds at least one ``formation``: a selection of no course raises
+    ``EmptyExport`` before the first byte, rather than write a document that is not LHEO.
+    """
     t = terms()
+    courses = iter(courses)
+    first = next(courses, None)
+    if first is None:
+        raise EmptyExport("no course selected: an LHEO document holds at least one formation")
+    courses = itertools.chain([first], courses)
     buffer = io.BytesIO()
 
     def take() -> bytes:
