@@ -172,9 +172,12 @@ def _sessions(conn: Connection, ids: list[int], now: datetime) -> dict[int, list
     """The visible sessions of each course, in ``course_details``' order, with their states
     (which choose the course's next session)."""
     out = defaultdict(list)
-    for s in conn.execute(
+    rows = conn.execute(
         select(
             Listing.course_id,
+            Platform.name,
+            Platform.label,
+            Listing.url,
             Session.start,
             Session.end,
             Session.enrolment_start,
@@ -182,27 +185,25 @@ def _sessions(conn: Connection, ids: list[int], now: datetime) -> dict[int, list
             Session.pace,
             Session.language,
             Session.effort_text,
-            Listing.url,
-            Platform.name,
-            Platform.label,
         )
         .join(Listing, Listing.id == Session.listing_id)
         .join(Platform, Platform.id == Listing.platform_id)
         .where(Listing.course_id.in_(ids), Listing.hidden.is_(False))
         .order_by(Session.start.is_(None), Session.start, Session.id)
-    ):
+    )
+    for course_id, platform, label, url, start, end, e_start, e_end, pace, lang, effort in rows:
         session = {
-            "platform": s.name,
-            "platform_label": s.label or s.name,
-            "url": s.url,
-            "start": s.start,
-            "end": s.end,
-            "enrolment_start": s.enrolment_start,
-            "enrolment_end": s.enrolment_end,
-            "pace": s.pace,
-            "language": s.language,
-            "effort": {"text": s.effort_text},
+            "platform": platform,
+            "platform_label": label or platform,
+            "url": url,
+            "start": start,
+            "end": end,
+            "enrolment_start": e_start,
+            "enrolment_end": e_end,
+            "pace": pace,
+            "language": lang,
+            "effort": {"text": effort},
         }
         session["states"] = session_states(session, now)
-        out[s.course_id].append(session)
+        out[course_id].append(session)
     return out
