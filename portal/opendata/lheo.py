@@ -192,17 +192,17 @@ def formation(course: dict, export: Export):
         datecrea=_day(course["created_at"]),
         datemaj=_day(course["updated_at"]),
     )
-    description = formatting.plain_text(course["description"])
+    description = _text(formatting.plain_text(course["description"]), 3000)
     kind = course["certificate"]["kind"]
     _add(element, "domaine-formation")
     _add(element, "intitule-formation", _text(course["title"], 255))
-    _add(element, "objectif-formation", _text(description, 3000))
+    _add(element, "objectif-formation", description)
     _add(
         element,
         "resultats-attendus",
         _text(formatting.label("certificate", kind) if kind else None, 3000),
     )
-    _add(element, "contenu-formation", _text(description, 3000))
+    _add(element, "contenu-formation", description)
     _add(element, "certifiante", "1" if kind == "diploma" else "0")
     contact = _add(_add(element, "contact-formation"), "coordonnees")
     _add(_add(contact, "web"), "urlweb", export.course_url(course["id"]))
