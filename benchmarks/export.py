@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 
 TARGET_SECONDS = 30.0
+TARGET_COURSES = 100_000
+TARGET_RATE = TARGET_COURSES / TARGET_SECONDS  # courses/s, whatever the catalogue's size
 FORMATS = ("lheo", "jsonld", "moochub", "csv")
 
 
@@ -120,18 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'export':<10} {'courses':>8} {'seconds':>8} {'courses/s':>10} {'× read':>7} "
         f"{'peak RSS MiB 1/10':>17} {'end':>5} {'heap MiB 1/10':>13} {'end':>5}"
-        f"  target ≤ {TARGET_SECONDS:.0f} s"
+        f"  target ≥ {TARGET_RATE:,.0f} courses/s ({TARGET_COURSES:,} in ≤ {TARGET_SECONDS:.0f} s)"
     )
     for row in rows:
-        verdict = (
-            ""
-            if row["format"] == "read"
-            else ("met" if row["seconds"] <= TARGET_SECONDS else "MISSED")
-        )
+        rate = row["courses"] / row["seconds"]
+        verdict = "" if row["format"] == "read" else ("met" if rate >= TARGET_RATE else "MISSED")
         print(
             f"{row['format'] if row['format'] != 'read' else 'read alone':<10} "
             f"{row['courses']:>8} {row['seconds']:>8.1f} "
-            f"{row['courses'] / row['seconds']:>10.0f} {row['seconds'] / baseline:>7.2f} "
+            f"{rate:>10.0f} {row['seconds'] / baseline:>7.2f} "
             f"{row['peak_tenth_mib'] or 0:>17.0f} {row['peak_end_mib']:>5.0f} "
             f"{row['anon_tenth_mib'] or 0:>13.0f} {row['anon_end_mib']:>5.0f}  {verdict}"
         )

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_EMPTY_EXPORT = 3  # export: the selection is empty and the format cannot say so (LHEO)
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Settings an option of its own sets: ``--set`` names the option instead.
 SETTING_OPTIONS = {
@@ -541,7 +542,7 @@ def cmd_export(args) -> int:
 def _write_export(args, engine, base: str) -> int:
     from datetime import UTC, datetime
 
-    from portal.opendata import Export
+    from portal.opendata import EmptyExport, Export
     from portal.opendata.formats import FORMATS, write_file
     from storage.export_queries import export_courses
 
@@ -554,21 +555,31 @@ def _write_export(args, engine, base: str) -> int:
 
     if args.format != "all":
         fmt = FORMATS[args.format]
-        if args.out:
-            count = write_file(fmt, courses(), export, Path(args.out))
-            print(f"{count} courses written to {args.out} ({fmt.name})", file=sys.stderr)
-            return EXIT_OK
-        out = sys.stdout.buffer
-        for piece in fmt.write(courses(), export):
-            out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
-        out.flush()
+        try:
+            if args.out:
+                count = write_file(fmt, courses(), export, Path(args.out))
+                print(f"{count} courses written to {args.out} ({fmt.name})", file=sys.stderr)
+                return EXIT_OK
+            out = sys.stdout.buffer
+            for piece in fmt.write(courses(), export):
+                out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+            out.flush()
+        except EmptyExport as exc:  # raised before the first byte: nothing was written
+            print(f"moisson export {fmt.name}: {exc}", file=sys.stderr)
+            return EXIT_EMPTY_EXPORT
         return EXIT_OK
     folder = Path(args.dir) / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
+    status = EXIT_OK
     for fmt in FORMATS.values():
-        count = write_file(fmt, courses(), export, folder / fmt.file_name)
+        try:
+            count = write_file(fmt, courses(), export, folder / fmt.file_name)
+        except EmptyExport as exc:  # the other formats are still written
+            print(f"moisson export all: {fmt.name} not written: {exc}", file=sys.stderr)
+            status = EXIT_EMPTY_EXPORT
+            continue
         print(f"{count} courses written to {folder / fmt.file_name}", file=sys.stderr)
-    return EXIT_OK
+    return status
 
 
 EXIT_CANNOT_LISTEN = 4  # serve: the address is taken (or not ours to bind)

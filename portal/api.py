@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from portal.formatting import sanitise
-from portal.opendata import Export
+from portal.opendata import EmptyExport, Export
 from portal.opendata.formats import FORMATS
 from portal.opendata.tabular import datapackage
 from portal.params import (
@@ -142,6 +143,7 @@ def export_datapackage(request: Request):
             + "; ".join(f"{f.name}: {f.description} ({f.media_type})" for f in FORMATS.values()),
             "content": {f.media_type: {} for f in FORMATS.values()},
         },
+        404: {"description": "lheo: no course selected (an LHEO document needs one)"},
         **INVALID,
     },
 )
@@ -168,4 +170,10 @@ def export(
         headers["Link"] = (
             f'<{base_url(request)}/api/v1/export/datapackage.json{query}>; rel="describedby"'
         )
-    return StreamingResponse(fmt.write(courses, export), media_type=fmt.media_type, headers=headers)
+    pieces = fmt.write(courses, export)
+    try:
+        first = next(pieces, None)  # a refusal comes before the first byte, and the status
+    except EmptyExport as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    body = itertools.chain([first] if first is not None else [], pieces)
+    return StreamingResponse(body, media_type=fmt.media_type, headers=headers)

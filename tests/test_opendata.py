@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from sqlalchemy import event
 
 from moisson.cli import main
-from portal.opendata import terms
+from portal.opendata import Export, terms
+from portal.opendata.formats import FORMATS
 from portal.opendata.tabular import FIELDS, cell
 from storage.export_queries import export_courses
-from storage.search import CourseFilters
+from storage.search import CourseFilters, course_details
 from tests.portal_catalogue import (  # noqa: F401 (fixtures)
     HOSTILE_TITLE,
     NOW,
@@ -60,6 +62,45 @@ def test_export_applies_the_search_filters(catalogue):  # noqa: F811
     assert all(any(lst["platform"] == "openclassrooms" for lst in c["listings"]) for c in chosen)
 
 
+def _document(fmt: str, courses) -> bytes:
+    export = Export(PUBLIC, NOW)
+    pieces = FORMATS[fmt].write(courses, export)
+    return b"".join(p.encode("utf-8") if isinstance(p, str) else p for p in pieces)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_the_lean_read_writes_what_the_course_pages_read_wrote(catalogue, fmt):  # noqa: F811
+    """Each format's document from the export read is byte for byte the one written from
+    ``course_details`` (the course page's description) of the same courses."""
+    lean = list(export_courses(catalogue.engine, CourseFilters(), NOW, batch=3))
+    assert len(lean) == VISIBLE
+    with catalogue.engine.connect() as conn:
+        paged = course_details(conn, [c["id"] for c in lean], NOW)
+    assert _document(fmt, lean) == _document(fmt, paged)
+
+
+def test_the_export_read_is_a_constant_number_of_statements_per_batch(catalogue):  # noqa: F811
+    """Five statements a batch (courses, sessions, organisations, topics, listings), however
+    many courses, sessions and listings the batch holds: nothing is read course by course."""
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(catalogue.engine, "before_cursor_execute", count)
+    try:
+        for batch in (2, 5, VISIBLE):
+            statements.clear()
+            courses = list(export_courses(catalogue.engine, CourseFilters(), NOW, batch=batch))
+            reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+            full = -(-len(courses) // batch)  # batches with courses: five statements each
+            empty = len(courses) % batch == 0  # then one more batch finds none: one statement
+            assert len(reads) == 5 * full + empty, (batch, reads)
+            assert not any("record" in s for s in reads)  # no listing's JSON is read
+    finally:
+        event.remove(catalogue.engine, "before_cursor_execute", count)
+
+
 def _cli(catalogue, fmt: str, *options: str) -> int:  # noqa: F811
     return main(["export", fmt, "--db", catalogue.url, "--public-url", PUBLIC, *options])
 
@@ -85,6 +126,29 @@ def test_lheo_export_is_valid_against_the_official_xsd(client):  # noqa: F811
     licence = {e.get("info"): e.text for e in document.find(f"{LHEO}extras")}
     assert licence["url-licence"] == terms()["licence"]["url"]
     assert licence["attribution"] == terms()["attribution"]
+
+
+def test_an_lheo_export_of_no_course_is_refused_not_invalid(client, catalogue, tmp_path, capsys):  # noqa: F811
+    """LHEO's ``offres`` holds at least one ``formation`` (the XSD): an empty selection is
+    refused with a reason, by the command (exit 3, no file) and by the endpoint (404);
+    formats that can be empty stay empty and valid."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "lheo-2.3.xsd")))
+    assert 'minOccurs="1"' in (SCHEMAS / "lheo-2.3.xsd").read_text()
+    out = tmp_path / "empty.xml"
+    assert _cli(catalogue, "lheo", "--since", "2999-01-01", "--out", str(out)) == 3
+    assert "at least one formation" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.iterdir())
+    response = client.get("/api/v1/export/lheo", params={"since": "2999-01-01"})
+    assert response.status_code == 404
+    assert "at least one formation" in response.text
+    # the same document with one course is valid: the refusal is about emptiness only
+    one = next(export_courses(catalogue.engine, CourseFilters(), NOW))
+    assert schema.validate(etree.fromstring(_document("lheo", [one]))), schema.error_log
+    status = _cli(catalogue, "all", "--since", "2999-01-01", "--dir", str(tmp_path))
+    assert status == 3
+    (folder,) = tmp_path.iterdir()
+    assert "moisson-lheo.xml" not in {p.name for p in folder.iterdir()}
+    assert (folder / "moisson-courses.jsonld").read_text() == ""
 
 
 def test_lheo_sessions_carry_their_dates(client, catalogue):  # noqa: F811

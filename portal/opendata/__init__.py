@@ -26,6 +26,11 @@ def terms() -> dict:
     return json.loads(OPENDATA_FILE.read_text(encoding="utf-8"))
 
 
+class EmptyExport(ValueError):
+    """The selection holds no course and the format cannot say so (LHEO: an ``offres``
+    holds at least one ``formation``): refused before anything is written."""
+
+
 @dataclass(frozen=True)
 class Export:
     """What an export says of itself: the portal's base URL (course pages), when it was

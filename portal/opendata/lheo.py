@@ -16,20 +16,24 @@ ROME, RNCP and Formacode codes are not in the catalogue's model yet and are not 
 
 from __future__ import annotations
 
+import copy
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import cache
 
 from lxml import etree
 
 from pipelines.normalise.qualification import platform_code
 from portal import formatting
-from portal.opendata import Export, terms
+from portal.opendata import EmptyExport, Export, terms
 
 NS = "http://lheo.gouv.fr/2.3"
 CHUNK = 65536
 
 
+@cache
 def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
@@ -45,11 +49,12 @@ def _text(value, limit: int) -> str:
 def _day(moment: datetime | None) -> str:
     if moment is None:
         return terms()["lheo_unknown"]["date"]
-    return formatting.local_date(moment).strftime("%Y%m%d")
+    day = formatting.local_date(moment)
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _add(parent, name: str, text: str | None = None, **attributes):
-    element = etree.SubElement(parent, _q(name), **attributes)
+    element = etree.SubElement(parent, _q(name), attributes or None)
     if text is not None:
         element.text = text
     return element
@@ -74,22 +79,44 @@ def _level(value: str | None) -> str:
     return platform_code(value, "lheo") or "0"
 
 
-def _session(action, session: dict | None) -> None:
+@cache
+def _enrolment_address():
+    """``adresse-inscription``, the same for every session: built once, copied (in C)."""
     unknown = terms()["lheo_unknown"]
+    address = _add(etree.Element(_q("adresse-inscription"), nsmap={None: NS}), "adresse")
+    _add(address, "ligne", "Inscription en ligne")
+    _add(address, "codepostal", unknown["codepostal"])
+    _add(address, "ville", unknown["text"])
+    return address.getparent()
+
+
+def _session(action, session: dict | None) -> None:
     element = _add(action, "session")
     period = _add(element, "periode")
     _add(period, "debut", _day(session["start"] if session else None))
     _add(period, "fin", _day(session["end"] if session else None))
-    address = _add(_add(element, "adresse-inscription"), "adresse")
-    _add(address, "ligne", "Inscription en ligne")
-    _add(address, "codepostal", unknown["codepostal"])
-    _add(address, "ville", unknown["text"])
+    element.append(copy.deepcopy(_enrolment_address()))
     if session is not None:
         _urlweb(element, "url-session", session["url"])
 
 
-def _action(formation, course: dict, listing: dict, export: Export) -> None:
+@cache
+def _action_terms():
+    """The elements every action states alike (a holder of them: copied, then moved)."""
     unknown = terms()["lheo_unknown"]
+    holder = etree.Element(_q("action"), nsmap={None: NS})
+    _add(
+        holder, "code-public-vise", unknown["code_public_vise"], ref=unknown["code_public_vise_ref"]
+    )
+    _add(holder, "niveau-entree-obligatoire", "0")
+    _add(holder, "modalites-alternance", unknown["text"])
+    _add(holder, "modalites-enseignement", "2")  # dict-FOAD: entirely at distance
+    _add(holder, "conditions-specifiques", unknown["text"])
+    _add(holder, "prise-en-charge-frais-possible", "0")
+    return holder
+
+
+def _action(formation, course: dict, listing: dict, export: Export) -> None:
     sessions = [
         s
         for s in course["sessions"]
@@ -99,14 +126,7 @@ def _action(formation, course: dict, listing: dict, export: Export) -> None:
     action = _add(formation, "action", numero=f"{course['id']}-{listing['platform']}")
     pace = formatting.label("pace", sorted(paces)[0]) if paces else None
     _add(action, "rythme-formation", _text(pace, 3000))
-    _add(
-        action, "code-public-vise", unknown["code_public_vise"], ref=unknown["code_public_vise_ref"]
-    )
-    _add(action, "niveau-entree-obligatoire", "0")
-    _add(action, "modalites-alternance", unknown["text"])
-    _add(action, "modalites-enseignement", "2")  # dict-FOAD: entirely at distance
-    _add(action, "conditions-specifiques", unknown["text"])
-    _add(action, "prise-en-charge-frais-possible", "0")
+    action.extend(copy.deepcopy(_action_terms()))
     open_entry = bool(paces) and paces <= {"self_paced", "always_open"}
     _add(action, "modalites-entrees-sorties", "1" if open_entry else "0")
     _urlweb(action, "url-action", listing["url"])
@@ -136,6 +156,15 @@ def _action(formation, course: dict, listing: dict, export: Export) -> None:
     )
 
 
+@cache
+def _organisation_contacts():
+    """The organisation's (empty) address and contact, alike for all: a holder of them."""
+    holder = etree.Element(_q("organisme-formation-responsable"), nsmap={None: NS})
+    _add(_add(holder, "coordonnees-organisme"), "coordonnees")
+    _add(_add(holder, "contact-organisme"), "coordonnees")
+    return holder
+
+
 def _organisation(formation, course: dict) -> None:
     unknown = terms()["lheo_unknown"]
     organisations = course["organisations"]
@@ -151,8 +180,7 @@ def _organisation(formation, course: dict) -> None:
     _add(siret, "SIRET", (first or {}).get("siret") or unknown["siret"])
     _add(element, "nom-organisme", _text(name, 250))
     _add(element, "raison-sociale", _text((first or {}).get("legal_name") or name, 250))
-    _add(_add(element, "coordonnees-organisme"), "coordonnees")
-    _add(_add(element, "contact-organisme"), "coordonnees")
+    element.extend(copy.deepcopy(_organisation_contacts()))
 
 
 def formation(course: dict, export: Export):
@@ -164,17 +192,17 @@ def formation(course: dict, export: Export):
         datecrea=_day(course["created_at"]),
         datemaj=_day(course["updated_at"]),
     )
-    description = formatting.plain_text(course["description"])
+    description = _text(formatting.plain_text(course["description"]), 3000)
     kind = course["certificate"]["kind"]
     _add(element, "domaine-formation")
     _add(element, "intitule-formation", _text(course["title"], 255))
-    _add(element, "objectif-formation", _text(description, 3000))
+    _add(element, "objectif-formation", description)
     _add(
         element,
         "resultats-attendus",
         _text(formatting.label("certificate", kind) if kind else None, 3000),
     )
-    _add(element, "contenu-formation", _text(description, 3000))
+    _add(element, "contenu-formation", description)
     _add(element, "certifiante", "1" if kind == "diploma" else "0")
     contact = _add(_add(element, "contact-formation"), "coordonnees")
     _add(_add(contact, "web"), "urlweb", export.course_url(course["id"]))
@@ -193,8 +221,17 @@ def formation(course: dict, export: Export):
 
 
 def write_lheo(courses: Iterable[dict], export: Export) -> Iterator[bytes]:
-    """The LHEO document, UTF-8, in chunks of about 64 KiB."""
+    """The LHEO document, UTF-8, in chunks of about 64 KiB.
+
+    LHEO's ``offres`` holds at least one ``formation``: a selection of no course raises
+    ``EmptyExport`` before the first byte, rather than write a document that is not LHEO.
+    """
     t = terms()
+    courses = iter(courses)
+    first = next(courses, None)
+    if first is None:
+        raise EmptyExport("no course selected: an LHEO document holds at least one formation")
+    courses = itertools.chain([first], courses)
     buffer = io.BytesIO()
 
     def take() -> bytes:
