@@ -35,7 +35,7 @@ from storage.models import (
     course_organisation,
     course_topic,
 )
-from storage.search import CourseFilters, _Search, next_session, session_states
+from storage.search import CourseFilters, _Search, course_facts, next_session, session_states
 
 BATCH = 500
 
@@ -136,28 +136,9 @@ def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
         course_sessions = sessions.get(c.id, [])
         out.append(
             {
-                "id": c.id,
-                "title": c.title,
-                "description": c.description,
-                "language": c.language,
-                "level": c.level,
-                "qualification": {"entry": c.qualification_entry, "exit": c.qualification_exit},
-                "duration": {
-                    "weeks_min": c.duration_weeks_min,
-                    "weeks_max": c.duration_weeks_max,
-                    "hours_min": c.duration_hours_min,
-                    "hours_max": c.duration_hours_max,
-                },
-                "effort": {
-                    "hours_per_week_min": c.effort_hours_per_week_min,
-                    "hours_per_week_max": c.effort_hours_per_week_max,
-                },
-                "free": c.free,
-                "price": {"amount": c.price_amount, "currency": c.currency},
+                **course_facts(c),
                 "certificate": {"kind": c.certificate},
                 "rating": {"count": c.rating_count, "value_5": on_five(c.rating, scale)},
-                "created_at": c.created_at,
-                "updated_at": c.updated_at,
                 "organisations": organisations.get(c.id, []),
                 "topics": topics.get(c.id, []),
                 "listings": sorted(listings.get(c.id, []), key=lambda lst: lst["platform"]),

@@ -767,6 +767,32 @@ def completeness(course: dict) -> dict:
     }
 
 
+def course_facts(c) -> dict:
+    """What a course row itself says, as the API and the exports show it."""
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "language": c.language,
+        "level": c.level,
+        "qualification": {"entry": c.qualification_entry, "exit": c.qualification_exit},
+        "duration": {
+            "weeks_min": c.duration_weeks_min,
+            "weeks_max": c.duration_weeks_max,
+            "hours_min": c.duration_hours_min,
+            "hours_max": c.duration_hours_max,
+        },
+        "effort": {
+            "hours_per_week_min": c.effort_hours_per_week_min,
+            "hours_per_week_max": c.effort_hours_per_week_max,
+        },
+        "free": c.free,
+        "price": {"amount": c.price_amount, "currency": c.currency},
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }
+
+
 def _course_dicts(conn: Connection, course_ids: list[int], now: datetime) -> list[dict]:
     if not course_ids:
         return []
@@ -781,29 +807,10 @@ def _course_dicts(conn: Connection, course_ids: list[int], now: datetime) -> lis
         course_sessions = sessions.get(course_id, [])
         states = course_states(course_sessions, now)
         course = {
-            "id": c.id,
-            "title": c.title,
-            "description": c.description,
-            "language": c.language,
-            "level": c.level,
-            "qualification": {"entry": c.qualification_entry, "exit": c.qualification_exit},
-            "duration": {
-                "weeks_min": c.duration_weeks_min,
-                "weeks_max": c.duration_weeks_max,
-                "hours_min": c.duration_hours_min,
-                "hours_max": c.duration_hours_max,
-            },
-            "effort": {
-                "hours_per_week_min": c.effort_hours_per_week_min,
-                "hours_per_week_max": c.effort_hours_per_week_max,
-            },
-            "free": c.free,
-            "price": {"amount": c.price_amount, "currency": c.currency},
+            **course_facts(c),
             "certificate": {"kind": c.certificate, "price": c.certificate_price},
             "rating": _rating(c.rating, ratings.DEFAULT_SCALE, c.rating_count),
             "enrolments": c.enrolments,
-            "created_at": c.created_at,
-            "updated_at": c.updated_at,
             "organisations": organisations.get(course_id, []),
             "topics": topics.get(course_id, []),
             "platforms": platforms.get(course_id, []),
