@@ -129,14 +129,14 @@ def stats(request: Request):
 @router.get("/jobs", response_model=JobSearch, responses=INVALID, tags=["jobs"])
 def jobs(
     request: Request,
-    q: Annotated[str, text_query(200, "a job title, as a learner would say it")],
+    q: Annotated[str | None, text_query(200, "a job title, as a learner would say it")] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ):
     """Job profiles whose titles or synonyms the text names (« je veux devenir comptable »,
-    « data analyst »), best first, each with how many courses lead to it."""
+    « data analyst »), best first, each with how many courses lead to it; none without q."""
     return {
         "q": q,
-        "jobs": job_views.search(request, q, limit),
+        "jobs": job_views.search(request, q, limit) if q else [],
         "attribution": job_views.attribution(request),
     }
 

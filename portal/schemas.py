@@ -293,7 +293,7 @@ class JobHit(BaseModel):
 
 
 class JobSearch(BaseModel):
-    q: str
+    q: str | None
     jobs: list[JobHit] = Field(description="best first; empty when the text names no job")
     attribution: str | None = Field(description="the referential's source and version")
 
