@@ -234,3 +234,16 @@ def attribution(engine: Engine) -> str | None:
 def _attribution(conn) -> str | None:
     number = conn.scalar(select(RomeVersion.number).order_by(RomeVersion.id.desc()).limit(1))
     return ATTRIBUTION.format(number=number) if number else None
+
+
+def linked_share(engine: Engine) -> tuple[int, int]:
+    """(visible courses linked to at least one job, visible courses)."""
+    linked = exists().where(CourseJob.course_id == Course.id)
+    with engine.connect() as conn:
+        visible = conn.scalar(
+            select(func.count()).select_from(Course).where(Course.visible.is_(True))
+        )
+        with_job = conn.scalar(
+            select(func.count()).select_from(Course).where(Course.visible.is_(True), linked)
+        )
+    return with_job, visible
