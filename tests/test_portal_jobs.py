@@ -67,6 +67,12 @@ def test_job_page_shows_definition_core_skills_courses_and_source(client, catalo
     assert closeness == [c["closeness"] for c in job["courses"]]
 
 
+def test_job_page_past_its_last_page_says_so(client):  # noqa: F811
+    total = client.get("/api/v1/jobs/M1419").json()["total"]
+    html = page(client, "/metiers/M1419", page=50)
+    assert f"Pas de cours sur cette page : la liste en compte {total} sur 1 page." in html
+
+
 def test_job_page_address_is_the_code_in_capitals(client):  # noqa: F811
     response = client.get("/metiers/m1419", follow_redirects=False)
     assert response.status_code == 301
