@@ -241,7 +241,7 @@ def _demo_rome(engine) -> None:
     if kept:
         print(f"ROME: {kept['attribution']} already loaded")
         return
-    print("Loading the shipped ROME 4.0 referential (about 30 s)…")
+    print("Loading the shipped ROME 4.0 referential (about 40 s)…")
     _rome_loaded(rome.load(engine, rome.read_release()), engine)
 
 
@@ -852,7 +852,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--jobs",
         action="store_true",
-        help="load the shipped ROME referential first, so courses link to jobs (about 30 s)",
+        help="load the shipped ROME referential first, so courses link to jobs (about 40 s more)",
     )
     demo.set_defaults(func=cmd_demo)
 
