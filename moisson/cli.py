@@ -215,6 +215,8 @@ def cmd_demo(args) -> int:
     from storage.queries import catalogue_stats
 
     names = spiders_with_recordings(Path(args.recordings or DEFAULT_RECORDINGS))
+    if args.jobs:
+        _demo_rome(_engine(args))
     print(f"Replaying the recordings of {', '.join(names)} into {database_url(args.db)}")
     status = _crawl(args, names, replay=True)
     stats = catalogue_stats(_engine(args))
@@ -223,7 +225,25 @@ def cmd_demo(args) -> int:
         f"{stats['sessions']} sessions; by platform: "
         + ", ".join(f"{k} {v}" for k, v in stats["by_platform"].items())
     )
+    if args.jobs:
+        from storage.jobs import linked_share
+
+        linked, visible = linked_share(_engine(args))
+        print(f"Jobs: {linked} of {visible} visible courses linked to ROME job profiles")
     return status
+
+
+def _demo_rome(engine) -> None:
+    """The shipped ROME release, loaded before the replay (so the writer links the courses
+    it stores) unless a release is already in use."""
+    from storage import rome
+
+    kept = rome.version_summary(engine)
+    if kept:
+        print(f"ROME: {kept['attribution']} already loaded")
+        return
+    print("Loading the shipped ROME 4.0 referential (about 40 s)…")
+    _rome_loaded(rome.load(engine, rome.read_release()), engine)
 
 
 def cmd_stats(args) -> int:
@@ -840,6 +860,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = with_db(sub.add_parser("demo", help="replay every recording into the catalogue"))
     with_crawl_options(demo)
+    demo.add_argument(
+        "--jobs",
+        action="store_true",
+        help="load the shipped ROME referential first, so courses link to jobs (about 40 s more)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     stats = with_db(sub.add_parser("stats", help="counts of the catalogue"))

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
+from portal import jobs as job_views
 from portal.formatting import sanitise
 from portal.opendata import EmptyExport, Export
 from portal.opendata.formats import FORMATS
@@ -24,6 +25,8 @@ from portal.params import (
 from portal.schemas import (
     CourseDetail,
     CoursePage,
+    JobDetail,
+    JobSearch,
     OrganisationPage,
     PlatformOut,
     StatsOut,
@@ -90,6 +93,7 @@ def course(request: Request, course_id: CourseId):
         raise HTTPException(status_code=404, detail=f"no course {course_id}")
     found["description"] = sanitise(found["description"])
     found["url"] = _course_url(request, course_id)
+    found.update(job_views.course_jobs(request, course_id))
     return found
 
 
@@ -118,6 +122,44 @@ def organisations(
 def stats(request: Request):
     state = request.app.state
     return portal_stats(state.engine, state.clock(), state.cache)
+
+
+# -- jobs (ROME 4.0, docs/JOBS.md) ---------------------------------------------------------
+
+
+@router.get("/jobs", response_model=JobSearch, responses=INVALID, tags=["jobs"])
+def jobs(
+    request: Request,
+    q: Annotated[str | None, text_query(200, "a job title, as a learner would say it")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+):
+    """Job profiles whose titles or synonyms the text names (« je veux devenir comptable »,
+    « data analyst »), best first, each with how many courses lead to it; none without q."""
+    return {
+        "q": q,
+        "jobs": job_views.search(request, q, limit) if q else [],
+        "attribution": job_views.attribution(request),
+    }
+
+
+@router.get(
+    "/jobs/{code}",
+    response_model=JobDetail,
+    responses={404: {"description": "no such job in the loaded ROME release"}, **INVALID},
+    tags=["jobs"],
+)
+def job(
+    request: Request,
+    code: job_views.JobCode,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = job_views.JOBS_PER_PAGE,
+):
+    """The job's definition and skills, and its courses: the ones open or starting soon
+    first, each with the core skills it covers (« couvre k des n compétences clés »)."""
+    found = job_views.job_with_courses(request, code, page, per_page)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no job {code.upper()} in the loaded ROME")
+    return found
 
 
 # -- open data (docs/OPENDATA.md) ----------------------------------------------------------

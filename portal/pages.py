@@ -7,17 +7,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from icalendar import Calendar, Event
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal import formatting
+from portal import jobs as job_views
 from portal.opendata.jsonld import course_json_ld
-from portal.params import MAX_ID, CourseId, SearchParams, search_params
+from portal.params import MAX_ID, CourseId, SearchParams, search_params, text_query
 from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
 from storage.readindex import FACETS
@@ -242,8 +243,43 @@ def course_page(request: Request, course_id: CourseId):
                 course_json_ld(course, absolute_url(request, "course_page", course_id=course_id))
             ),
             "now": now,
+            **job_views.course_jobs(request, course_id),
         },
     )
+
+
+@router.get("/metiers", response_class=HTMLResponse, name="jobs_page")
+def jobs_page(
+    request: Request,
+    q: Annotated[str | None, text_query(200, "a job title")] = None,
+):
+    """Job profiles whose titles or synonyms the text names, with their course counts."""
+    return templates.TemplateResponse(
+        request,
+        "jobs.html",
+        {
+            "q": q,
+            "jobs": job_views.search(request, q, limit=20) if q else [],
+            "attribution": job_views.attribution(request),
+        },
+    )
+
+
+@router.get("/metiers/{code}", response_class=HTMLResponse, name="job_page")
+def job_page(
+    request: Request,
+    code: job_views.JobCode,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+):
+    """A job profile: definition, core skills, and the courses that build them."""
+    found = job_views.job_with_courses(request, code, page)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"Aucun métier {code.upper()} dans le ROME")
+    if found["code"] != code:  # one address per job: the code in capitals
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(job_views.job_url(request, found["code"]) + query, 301)
+    pages = max(1, -(-found["total"] // found["per_page"]))
+    return templates.TemplateResponse(request, "job.html", {"job": found, "pages": pages})
 
 
 @router.get("/flux.atom", name="feed")

@@ -179,6 +179,27 @@ class PredictedSession(BaseModel):
     evidence: PredictionEvidence
 
 
+class JobLink(BaseModel):
+    """A job profile (ROME 4.0) the course prepares for, and why (docs/JOBS.md)."""
+
+    code: str = Field(description="the ROME code, e.g. M1811")
+    label: str
+    url: str = Field(description="the job's page on this portal")
+    domain: str | None = Field(description="the professional domain's label")
+    method: Literal["code", "text", "override"] = Field(
+        description="code: stated by the platform; text: found in the course's text; "
+        "override: set by a maintainer"
+    )
+    score: float = Field(description="1 for a stated code; the text match's cosine otherwise")
+    reasons: list[str] = Field(description="the job's skills and knowledge items the course covers")
+
+
+class QualificationCode(BaseModel):
+    registry: Literal["RNCP", "RS"] = Field(description="Répertoire national / spécifique")
+    code: str
+    label: str = Field(description="as France Compétences writes it, e.g. RNCP35030")
+
+
 class CourseDetail(CourseSummary):
     description: str | None = Field(description="sanitised HTML (allow-list)")
     stated: Stated = Field(description="the first words each fact is stated in, by listing")
@@ -188,6 +209,12 @@ class CourseDetail(CourseSummary):
         None,
         description="when the past runs show a regular cadence and no session is known "
         "after now, the window the next one should start in; null otherwise",
+    )
+    jobs: list[JobLink] = Field(
+        default_factory=list, description="the ROME job profiles it prepares for, best first"
+    )
+    qualifications: list[QualificationCode] = Field(
+        default_factory=list, description="the certifications its listings state it leads to"
     )
 
 
@@ -254,6 +281,62 @@ class StatsOut(BaseModel):
     by_state: dict[str, int]
     by_platform: dict[str, int]
     last_crawl: datetime | None
+
+
+class JobHit(BaseModel):
+    code: str
+    label: str
+    url: str = Field(description="the job's page on this portal")
+    score: float = Field(description="how closely the text names one of its titles")
+    courses: int = Field(description="visible courses linked to it")
+
+
+class JobSearch(BaseModel):
+    q: str | None
+    jobs: list[JobHit] = Field(description="best first; empty when the text names no job")
+    attribution: str | None = Field(description="the referential's source and version")
+
+
+class CodeLabel(BaseModel):
+    code: str | None
+    label: str | None
+
+
+class Skill(BaseModel):
+    label: str
+    kind: str = Field(description="savoir_faire, savoir_etre or savoir (knowledge)")
+
+
+class JobCourse(BaseModel):
+    id: int
+    url: str = Field(description="the course's page on this portal")
+    title: str
+    method: Literal["code", "text", "override"]
+    score: float
+    actionable: bool = Field(description="open for enrolment, starting soon or upcoming now")
+    reasons: list[str]
+    core_covered: list[str] = Field(description="the job's core skills the course covers")
+    closeness: str = Field(description="« couvre k des n compétences clés »")
+
+
+class JobDetail(BaseModel):
+    code: str
+    label: str
+    url: str = Field(description="the job's page on this portal")
+    domain: CodeLabel
+    grand_domain: CodeLabel
+    tags: dict = Field(description="transition tags as the referential states them")
+    definition: str | None
+    access: str | None = Field(description="how one gets into the job")
+    titles: list[str]
+    synonyms: list[str]
+    core_skills: list[Skill] = Field(description="« compétences clés » (cœur de métier)")
+    other_skills: list[Skill]
+    attribution: str | None
+    total: int = Field(description="visible courses linked to the job")
+    page: int
+    per_page: int
+    courses: list[JobCourse] = Field(description="open and upcoming ones first, then by score")
 
 
 class ValidationProblem(BaseModel):

@@ -18,6 +18,7 @@ from storage.models import (
     Course,
     CourseJob,
     CourseStateSpan,
+    Listing,
     RomeItem,
     RomeJob,
     RomeJobItem,
@@ -49,7 +50,7 @@ def job(engine: Engine, code: str) -> dict | None:
             .where(RomeJobItem.job_code == code)
             .order_by(RomeItem.kind, RomeItem.label)
         ).all()
-        number = conn.scalar(select(RomeVersion.number).order_by(RomeVersion.id.desc()).limit(1))
+        credit = _attribution(conn)
     return {
         "code": row.code,
         "label": row.label,
@@ -62,7 +63,7 @@ def job(engine: Engine, code: str) -> dict | None:
         "synonyms": [t.label for t in titles if t.synonym],
         "core_skills": [{"label": i.label, "kind": i.kind} for i in items if i.core == CORE],
         "other_skills": [{"label": i.label, "kind": i.kind} for i in items if i.core != CORE],
-        "attribution": ATTRIBUTION.format(number=number) if number else None,
+        "attribution": credit,
     }
 
 
@@ -182,3 +183,67 @@ def search_jobs(engine: Engine, text: str, limit: int = 10) -> list[dict]:
             )
     (hits,) = _TITLE_MATCHERS[key].match([(text, "")], top=limit)
     return [{"code": h.code, "label": h.label, "score": h.score} for h in hits]
+
+
+def course_counts(engine: Engine, codes: list[str]) -> dict[str, int]:
+    """How many visible courses each job of ``codes`` is linked to (0 for none)."""
+    if not codes:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(CourseJob.job_code, func.count())
+            .join(Course, Course.id == CourseJob.course_id)
+            .where(CourseJob.job_code.in_(codes), Course.visible.is_(True))
+            .group_by(CourseJob.job_code)
+        ).all()
+    counts = dict.fromkeys(codes, 0)
+    counts.update({code: n for code, n in rows})
+    return counts
+
+
+# the registers of the qualifications a course leads to, as the records name them
+QUALIFICATION_REGISTERS = {"rncp": "RNCP", "rs": "RS"}
+
+
+def course_qualifications(engine: Engine, course_id: int) -> list[dict]:
+    """The qualifications (RNCP, RS) the course's visible listings state it leads to."""
+    with engine.connect() as conn:
+        records = conn.scalars(
+            select(Listing.record).where(Listing.course_id == course_id, Listing.hidden.is_(False))
+        ).all()
+    found: dict[tuple[str, str], dict] = {}
+    for record in records:
+        codes = (record or {}).get("codes") or {}
+        for register, prefix in QUALIFICATION_REGISTERS.items():
+            for code in codes.get(register) or []:
+                code = str(code).strip().upper().removeprefix(prefix).strip()
+                if code:
+                    found.setdefault(
+                        (prefix, code),
+                        {"registry": prefix, "code": code, "label": f"{prefix}{code}"},
+                    )
+    return sorted(found.values(), key=lambda q: (q["registry"], q["code"]))
+
+
+def attribution(engine: Engine) -> str | None:
+    """« Source : France Travail, ROME 4.0 version NN » for the release in use, or None."""
+    with engine.connect() as conn:
+        return _attribution(conn)
+
+
+def _attribution(conn) -> str | None:
+    number = conn.scalar(select(RomeVersion.number).order_by(RomeVersion.id.desc()).limit(1))
+    return ATTRIBUTION.format(number=number) if number else None
+
+
+def linked_share(engine: Engine) -> tuple[int, int]:
+    """(visible courses linked to at least one job, visible courses)."""
+    linked = exists().where(CourseJob.course_id == Course.id)
+    with engine.connect() as conn:
+        visible = conn.scalar(
+            select(func.count()).select_from(Course).where(Course.visible.is_(True))
+        )
+        with_job = conn.scalar(
+            select(func.count()).select_from(Course).where(Course.visible.is_(True), linked)
+        )
+    return with_job, visible

@@ -5,15 +5,20 @@ spider, pipelines and store (a ``moisson crawl --replay`` subprocess, as Scrapy'
 runs once per process), then a few listings of a second platform stored through
 ``CatalogueWriter`` for what the recordings do not have yet: ratings, levels, topics,
 durations, a course on two platforms, hidden listings and a hostile description.
-Everything is read at ``NOW``, the recordings' "now".
+Everything is read at ``NOW``, the recordings' "now". The shipped ROME 4.0 release is loaded
+first (read once per session; on SQLite loaded once into a template file copied per module,
+on PostgreSQL loaded into each module's schema), so the courses are linked to jobs.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text, update
@@ -23,6 +28,7 @@ from storage.catalogue import CatalogueWriter, RunSummary, StoreCounts
 from storage.db import ensure_schema, make_engine
 from storage.models import Listing, Platform
 from storage.readonly import open_readonly
+from storage.rome import load, read_release
 from tests.conftest import PG_ENV, REFERENCE_TIME, replay_crawl
 
 NOW = datetime.fromisoformat(REFERENCE_TIME).astimezone(UTC)
@@ -106,6 +112,9 @@ def extra_records() -> list[CourseRecord]:
             certificate="none",
             rating=3.9,
             rating_count=87,
+            # as a CPF offer states them: a ROME code (linked by code), one the referential
+            # lacks (kept aside), and the qualifications it leads to
+            codes={"rome": ["M1419", "Z9999"], "rncp": ["35030"], "rs": ["RS5234"]},
             sessions=[
                 SessionRecord(
                     key="2026-12",
@@ -240,7 +249,37 @@ def _add_extras(url: str) -> dict[str, int]:
     return ids
 
 
-def build(url: str) -> Catalogue:
+def _load_rome(url: str) -> None:
+    """The shipped ROME 4.0 release, loaded before any course is stored, so the writer links
+    each course to its jobs as production does (docs/JOBS.md)."""
+    engine = make_engine(url)
+    ensure_schema(engine)
+    load(engine, shipped_release())
+    engine.dispose()
+
+
+@functools.cache
+def shipped_release():
+    """The shipped release, read and checked once per test session."""
+    return read_release()
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _sqlite_with_rome(tmp_path_factory, path: Path) -> None:
+    """An empty SQLite catalogue holding the shipped ROME at ``path``: loaded once per
+    session into a template (about 15 s), copied for each module."""
+    if not _SQLITE_TEMPLATE:
+        template = tmp_path_factory.mktemp("rome") / "template.sqlite3"
+        _load_rome(f"sqlite:///{template}")
+        _SQLITE_TEMPLATE.append(template)
+    shutil.copy(_SQLITE_TEMPLATE[0], path)
+
+
+def build(url: str, rome_loaded: bool = False) -> Catalogue:
+    if not rome_loaded:
+        _load_rome(url)
     _crawl_recordings(url)
     ids = _add_extras(url)
     return Catalogue(url=url, engine=open_readonly(url), ids=ids)
@@ -267,7 +306,8 @@ def catalogue(request, tmp_path_factory):
     """The module's catalogue, on each backend in turn, opened read-only."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("portal") / "catalogue.sqlite3"
-        built = build(f"sqlite:///{path}")
+        _sqlite_with_rome(tmp_path_factory, path)
+        built = build(f"sqlite:///{path}", rome_loaded=True)
         yield built
         built.engine.dispose()
         return

@@ -397,3 +397,37 @@ def test_reperes_block_of_a_free_course_with_a_free_certificate(page, portal):
     assert block.locator("dd.certificate").inner_text() == "Certificat (gratuit)"
     assert block.locator("dd.price").inner_text() == "gratuit"
     assert block.locator("dd.track-record").inner_text().startswith("pas encore")
+
+
+def test_course_page_leads_to_a_job_page_that_lists_the_course(page, portal):
+    base, catalogue = portal
+    course_id = catalogue.ids["oc-stat-r"]
+    page.goto(f"{base}/cours/{course_id}")
+    title = page.locator("h1").inner_text()
+    section = page.locator("section.jobs")
+    assert section.get_by_role("heading", level=2).inner_text() == "Métiers visés"
+    first = section.locator("li[data-job]").first
+    assert first.locator(".why").inner_text().startswith("parce que ce cours couvre : ")
+    job = first.get_by_role("link")
+    label, code = job.inner_text(), first.get_attribute("data-job")
+    job.click()
+    page.wait_for_url(f"**/metiers/{code}")
+    assert page.locator("h1").inner_text() == f"{label} ({code})"
+    assert page.get_by_role("heading", name="Compétences clés").count() == 1
+    listed = page.locator(f'li.course[data-course="{course_id}"]')
+    assert listed.get_by_role("link").inner_text() == title
+    assert listed.locator(".closeness").inner_text().startswith("couvre ")
+    assert "Source : France Travail, ROME 4.0 version " in page.locator(".attribution").inner_text()
+
+
+def test_header_leads_to_the_job_search(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    page.locator("header.site").get_by_role("link", name="Métiers").click()
+    page.wait_for_url("**/metiers")
+    page.get_by_label("Métier").fill("data analyst")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/metiers?q=data+analyst")
+    first = page.locator("li.job").first
+    assert first.get_attribute("data-job") == "M1419"
+    assert first.locator(".courses").inner_text().endswith(" cours")

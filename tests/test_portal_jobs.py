@@ -1,0 +1,109 @@
+"""Jobs on the French pages (ROME 4.0): « Métiers visés » on a course page, the job page
+``/metiers/{code}`` and the job search ``/metiers``, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import pytest
+
+from tests.portal_catalogue import catalogue, client, shipped_release  # noqa: F401 (fixtures)
+from tests.test_portal_pages import structure
+
+
+def page(client, path, **params):  # noqa: F811
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return html_lib.unescape(response.text)
+
+
+def test_course_page_names_the_jobs_it_prepares_for(client, catalogue):  # noqa: F811
+    course_id = catalogue.ids["oc-stat-r"]
+    links = client.get(f"/api/v1/courses/{course_id}").json()["jobs"]
+    assert links
+    html = page(client, f"/cours/{course_id}")
+    assert '<h2 id="jobs-title">Métiers visés</h2>' in html
+    for link in links:
+        assert f'href="http://testserver/metiers/{link["code"]}">{link["label"]}</a>' in html
+        assert "parce que ce cours couvre : " + ", ".join(link["reasons"]) in html
+
+
+def test_course_page_names_stated_codes_and_qualifications(client, catalogue):  # noqa: F811
+    html = page(client, f"/cours/{catalogue.ids['oc-stats']}")
+    assert 'href="http://testserver/metiers/M1419">Data analyst</a>' in html
+    assert "code ROME indiqué par la plateforme" in html
+    assert "Z9999" not in html
+    assert ">RNCP35030</a>" in html and ">RS5234</a>" in html
+    assert "https://www.francecompetences.fr/recherche/rncp/35030/" in html
+
+
+def test_a_course_without_jobs_has_no_jobs_section(client):  # noqa: F811
+    courses = client.get("/api/v1/courses", params={"per_page": 100, "facets": False}).json()
+    for course in courses["courses"]:
+        detail = client.get(f"/api/v1/courses/{course['id']}").json()
+        if not detail["jobs"] and not detail["qualifications"]:
+            assert "Métiers visés" not in page(client, f"/cours/{course['id']}")
+            return
+    pytest.skip("every course of the test catalogue has a job")
+
+
+def test_job_page_shows_definition_core_skills_courses_and_source(client, catalogue):  # noqa: F811
+    job = client.get("/api/v1/jobs/M1419", params={"per_page": 100}).json()
+    html = page(client, "/metiers/M1419")
+    doc = structure(html)
+    assert doc.html_lang == "fr" and doc.headings.count("h1") == 1
+    assert "<h1>Data analyst <small>(M1419)</small></h1>" in html
+    assert job["definition"] in html
+    for skill in job["core_skills"]:
+        assert f"<li>{skill['label']}</li>" in html
+    assert shipped_release().attribution in html
+    assert "Source : France Travail, ROME 4.0 version " in html
+    stats = catalogue.ids["oc-stats"]
+    assert f'<li class="course" data-course="{stats}">' in html
+    listed = re.findall(r'data-course="(\d+)"', html)
+    assert listed == [str(c["id"]) for c in job["courses"]]  # the API's order: open first
+    closeness = re.findall(r'<span class="closeness">([^<]*)</span>', html)
+    assert closeness == [c["closeness"] for c in job["courses"]]
+
+
+def test_job_page_past_its_last_page_says_so(client):  # noqa: F811
+    total = client.get("/api/v1/jobs/M1419").json()["total"]
+    html = page(client, "/metiers/M1419", page=50)
+    assert f"Pas de cours sur cette page : la liste en compte {total} sur 1 page." in html
+
+
+def test_job_page_address_is_the_code_in_capitals(client):  # noqa: F811
+    response = client.get("/metiers/m1419", follow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["location"] == "http://testserver/metiers/M1419"
+
+
+def test_job_page_for_an_unknown_or_malformed_code(client):  # noqa: F811
+    missing = client.get("/metiers/Z9999")
+    assert missing.status_code == 404 and "Aucun métier Z9999 dans le ROME" in missing.text
+    malformed = client.get("/metiers/comptable")
+    assert malformed.status_code == 422 and "Adresse invalide" in malformed.text
+
+
+def test_job_search_page_finds_jobs_with_their_course_counts(client):  # noqa: F811
+    html = page(client, "/metiers", q="data analyst")
+    assert 'value="data analyst"' in html
+    hits = client.get("/api/v1/jobs", params={"q": "data analyst", "limit": 20}).json()["jobs"]
+    assert re.findall(r'<li class="job" data-job="(\w+)">', html) == [h["code"] for h in hits]
+    first = hits[0]
+    assert first["code"] == "M1419"
+    assert '<a href="http://testserver/metiers/M1419">Data analyst</a>' in html
+    counts = re.findall(r'<span class="courses">([^<]*)</span>', html)
+    assert counts[0] == f"{first['courses']} cours"
+    assert len(counts) == len(hits)
+    assert shipped_release().attribution in html
+
+
+def test_job_search_page_without_or_with_an_unknown_title(client):  # noqa: F811
+    assert 'class="job"' not in page(client, "/metiers")
+    assert "Aucun métier ne porte ce nom" in page(client, "/metiers", q="zzzz qqqq")
+
+
+def test_search_page_header_links_to_the_job_search(client):  # noqa: F811
+    assert '<a href="http://testserver/metiers">Métiers</a>' in page(client, "/")
