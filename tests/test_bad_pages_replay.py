@@ -25,6 +25,9 @@ def crawl(db_url, recordings=None):
     command += ["--db", db_url, "--reference-time", REFERENCE_TIME]
     if recordings is not None:
         command += ["--recordings", str(recordings)]
+    # every page is read again: the broken ones keep their sitemap lastmod and validators,
+    # which an incremental night would trust (tests/test_incremental.py tests that night)
+    command += ["--set", "MOISSON_INCREMENTAL=False"]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
