@@ -333,7 +333,7 @@ def test_on_a_phone_results_come_first_and_filters_fold(browser, portal):
     tab.goto(base + "/")
     first = tab.locator("li.course").first.bounding_box()
     assert first["y"] + 40 <= 844  # the first result's title is on the first screen
-    state = tab.get_by_label("État")
+    state = tab.locator("#facet-state")  # the state facet's checkboxes
     assert not state.is_visible()  # folded
     tab.locator("summary").click()
     assert state.is_visible()
@@ -343,7 +343,7 @@ def test_on_a_phone_results_come_first_and_filters_fold(browser, portal):
 def test_on_a_wide_screen_filters_stay_open(page, portal):
     base, _ = portal
     page.goto(base + "/")
-    assert page.get_by_label("État").is_visible()
+    assert page.locator("#facet-state").is_visible()
 
 
 # -- quality at a glance ----------------------------------------------------------------------
