@@ -181,8 +181,6 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
     results = run_crawl(names, settings, progress)
     status = EXIT_OK if all(r.healthy for r in results) else EXIT_FAILED
     if getattr(args, "json", False):
-        from storage.queries import catalogue_stats
-
         print(
             json.dumps(
                 {
@@ -190,7 +188,7 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
                     "exit_status": status,
                     "spiders": {r.spider: r.as_json() for r in results},
                     # the catalogue's visible listings by platform once the crawl is done
-                    "platforms": catalogue_stats(_engine(args))["by_platform"],
+                    "platforms": _listings_by_platform(args),
                 },
                 ensure_ascii=False,
             )
@@ -200,6 +198,18 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
 
         print_summary(results, sys.stdout)
     return status
+
+
+def _listings_by_platform(args) -> dict[str, int] | None:
+    """The catalogue's listings by platform; None when the catalogue cannot be read (the
+    run's own verdict already says why: an unreadable catalogue is not a usage error)."""
+    from storage.db import CatalogueError, DatabaseUnavailable
+    from storage.queries import catalogue_stats
+
+    try:
+        return catalogue_stats(_engine(args))["by_platform"]
+    except (DatabaseUnavailable, CatalogueError):
+        return None
 
 
 def cmd_crawl(args) -> int:
