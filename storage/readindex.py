@@ -428,13 +428,28 @@ def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
         _refresh_chunk(conn, chunk)
 
 
+# the tables the read queries plan over (their statistics steer the plans)
+ANALYZED = tuple(
+    sorted(
+        model.__tablename__
+        for model in (Course, CourseStateSpan, CourseFacet, FacetValue, Listing, Session)
+    )
+)
+
+
 def analyze(conn: Connection) -> None:
     """Fresh planner statistics, so that each query kind keeps its intended plan as the
     catalogue grows (``tests/test_query_plans.py``). SQLite samples a bounded number of
     rows per index (``analysis_limit``), so this stays quick on a large catalogue."""
     if conn.dialect.name == "sqlite":
         conn.execute(text("PRAGMA analysis_limit = 1000"))
-    conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
+        return
+    # PostgreSQL: the catalogue's own tables, always in this order. A bare ANALYZE covers
+    # every table of the database, system catalogues included, and two of them at once
+    # (two crawls ending together, or two catalogues in one database) deadlock.
+    for table in ANALYZED:
+        conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}"))
 
 
 def after_crawl(conn: Connection) -> None:
