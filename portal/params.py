@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -204,14 +204,40 @@ def _search_params(
     return SearchParams(filters=filters, sort=sort, page=page, per_page=per_page)
 
 
-def search_params(**values) -> SearchParams:
+def _refuse_repeats(request: Request | None) -> None:
+    """A parameter that takes one value, given several times, is refused (not its last)."""
+    if request is None:  # a search read from a stored query string (search_from_query)
+        return
+    single = [p for p in search_params.__signature__.parameters if p != "request"]
+    single = [name for name in single if name not in MULTIPLE]
+    for name in single:
+        given = request.query_params.getlist(name)
+        if len(given) > 1:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("query", name),
+                        "msg": "this parameter takes one value",
+                        "input": given,
+                    }
+                ]
+            )
+
+
+MULTIPLE = frozenset(facet.name for facet in FACETS if facet.multiple)
+
+
+def search_params(request: Request = None, **values) -> SearchParams:
     """The search parameters of a request (a FastAPI dependency): those of
     ``_search_params`` and one per facet (``facet_parameters``)."""
+    _refuse_repeats(request)
     return _search_params(**values)
 
 
 search_params.__signature__ = inspect.Signature(
     [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
         *(
             p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
             for p in inspect.signature(_search_params, eval_str=True).parameters.values()

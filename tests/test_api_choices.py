@@ -117,3 +117,15 @@ def test_the_openapi_document_lists_repeatable_facet_parameters(client):  # noqa
         kinds = [s.get("type") for s in schema.get("anyOf", [schema])]
         assert ("array" in kinds) == facet.multiple, facet.name
     assert set(spec["components"]["schemas"]["Facets"]["properties"]) == {f.name for f in FACETS}
+
+
+@pytest.mark.parametrize(
+    "query", ["free=true&free=false", "q=droit&q=python", "page=1&page=2", "sort=start&sort=new"]
+)
+def test_a_one_value_parameter_given_twice_is_a_422(client, query):  # noqa: F811
+    """Found by the negative fuzz: the last value used to win silently."""
+    answer = client.get(f"/api/v1/courses?{query}")
+    assert answer.status_code == 422, answer.text
+    name = query.split("=")[0]
+    assert answer.json()["detail"][0]["loc"] == ["query", name]
+    assert client.get(f"/?{query}").status_code == 422  # the page refuses it too
