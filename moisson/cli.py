@@ -666,6 +666,15 @@ def _listen(host: str, port: int):
         return None
 
 
+DEFAULT_CACHE_SIZE = 512
+
+
+def _cache_size(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of entries (0, 512…)")
+    return int(text)
+
+
 SERVE_SPEC = "MOISSON_SERVE_SPEC"  # how `serve --workers N` hands its options to each worker
 
 
@@ -686,6 +695,7 @@ def _portal(spec: dict):
             public_url=spec.get("public_url"),
             hosts=spec.get("hosts", []),
             alerts=alerts,
+            cache_size=spec.get("cache_size", DEFAULT_CACHE_SIZE),
         )
     except ValueError:
         engine.dispose()
@@ -721,6 +731,7 @@ def cmd_serve(args) -> int:
         "public_url": args.public_url,
         "hosts": [h for h in (args.trusted_hosts or "").split(",") if h.strip()],
         "alerts_db": args.alerts_db,
+        "cache_size": args.cache_size,
     }
     try:
         engine, app = _portal(spec)
@@ -1004,6 +1015,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
+    serve.add_argument(
+        "--cache-size",
+        type=_cache_size,
+        default=DEFAULT_CACHE_SIZE,
+        help="responses and counts kept for the minute, per process; 0 computes every "
+        f"request afresh (default: {DEFAULT_CACHE_SIZE})",
     )
     serve.add_argument(
         "--public-url",
