@@ -486,7 +486,7 @@ def cmd_record(args) -> int:
 
     from crawlers.replay import DEFAULT_RECORDINGS
     from crawlers.settings import project_settings
-    from moisson.record import RecordError, fetch, from_file, save_response
+    from moisson.record import NameTaken, RecordError, check_name, fetch, from_file, save_response
 
     parts = urlparse(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -496,6 +496,11 @@ def cmd_record(args) -> int:
         raise UsageError("--from-file needs --source: what the file was built from")
     if args.source and not args.from_file:
         raise UsageError("--source goes with --from-file (a fetched page is captured)")
+    try:
+        if args.name:  # before anything is fetched
+            check_name(folder, args.name, args.url)
+    except NameTaken as exc:
+        raise UsageError(str(exc)) from exc
     try:
         if args.from_file:
             fetched = from_file(args.from_file, args.url, args.status, args.content_type)
