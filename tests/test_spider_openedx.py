@@ -8,6 +8,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
+from crawlers.bases.common import UnparseablePage
 from crawlers.bases.openedx import course_key
 from crawlers.spiders.openedx import OpenEdxSitesSpider
 from tests.conftest import REFERENCE_TIME
@@ -209,3 +210,38 @@ def test_pipelines(found):
     ]
     assert [s.pace for s in kept["AgroParisTech+10002"].sessions] == ["self_paced"]
     assert [s.pace for s in kept["Paris-Saclay+71001"].sessions] == ["scheduled"]
+
+
+def test_moisson_parse_of_a_first_page_says_its_runs_are_held():
+    from moisson.parse import parse_report
+    from tests.conftest import RECORDINGS
+
+    first = parse_report(
+        "openedx",
+        RECORDINGS / "openedx" / "edulib-courses-page-1.json",
+        f"{EDULIB}/api/courses/v1/courses/?page_size=100",
+    )
+    assert (first.items, first.requests, first.held) == (0, 1, 3)
+    assert first.explanation()[1:] == [
+        "3 object(s) read and held: the spider makes them items when the paging ends "
+        "(on the last page), not on this one"
+    ]
+    last = parse_report(
+        "openedx",
+        RECORDINGS / "openedx" / "edulib-courses-page-2.json",
+        f"{EDULIB}/api/courses/v1/courses/?page=2&page_size=100",
+    )
+    assert (last.items, last.requests, last.held) == (1, 0, 0)
+
+
+def test_a_host_of_no_configured_site_names_the_data_file():
+    items, _requests, stats = parse_body(
+        "openedx", recorded("openedx", "edulib-courses-page-2.json"),
+        "https://lms.exemple.fr/api/courses/v1/courses/?page_size=100",
+    )  # fmt: skip
+    assert items == [] and stats["moisson/pages/failed/unparseable"] == 1
+    spider = fresh_crawler("openedx").spider
+    with pytest.raises(
+        UnparseablePage, match=r"crawlers/data/openedx_sites.json names lms.fun-mooc"
+    ):
+        spider.site_for("https://lms.exemple.fr/api/courses/v1/courses/")

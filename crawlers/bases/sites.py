@@ -73,7 +73,11 @@ class SitesMixin:
         """The site ``url`` is on; UnparseablePage for a host of no site of this spider."""
         host = urlparse(url).netloc
         if host not in self.by_host:
-            raise UnparseablePage(f"{host} is not a site of this spider")
+            where = f"crawlers/data/{self.sites_file}" if self.sites_file else "its base_url"
+            raise UnparseablePage(
+                f"{host} is not a site of this spider ({where} names "
+                f"{', '.join(self.by_host) or 'none'}; a new site is added there)"
+            )
         return self.by_host[host]
 
     def platform_info(self, platform: str) -> dict[str, str | None]:
