@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from scrapy.http import HtmlResponse
 
+from crawlers.bases.common import UnparseablePage
 from crawlers.offline import normalise, offline_crawler, response_from_file
 from pipelines.common import dropped_by_reason, lost_fields
 
@@ -148,6 +150,9 @@ def not_a_course_page(spider, response) -> str | None:
         return None
     if spider.is_course_url(response.url):
         return None
+    unknown = _not_a_configured_site(spider, response.url)
+    if unknown:
+        return unknown
     rules = getattr(spider, "course_url_rules", None) or [
         rule for site in getattr(spider, "sites", []) for rule in site.get("course_url_rules", [])
     ]
@@ -155,6 +160,23 @@ def not_a_course_page(spider, response) -> str | None:
         f"not a course page: {response.url} is an HTML page and matches none of "
         f"{spider.name}'s course URL rules ({', '.join(rules) or 'none'}); "
         "give the course page's own URL with --url"
+    )
+
+
+def _not_a_configured_site(spider, url: str) -> str | None:
+    """Why ``url`` is on no site of a spider of several configured sites, else None."""
+    if not getattr(spider, "sites_file", None) or not callable(getattr(spider, "site_for", None)):
+        return None
+    try:
+        if spider.site_for(url) is not None:
+            return None
+    except UnparseablePage:
+        pass
+    return (
+        f"not a course page: {urlparse(url).netloc} is no site of crawlers/data/"
+        f"{spider.sites_file}; add the site's entry there first (for schema_org: its "
+        "sitemap_urls and course_url_rules), or look at the page's structured data without "
+        "a spider (docs/ADD_A_PLATFORM.md, section 1)"
     )
 
 

@@ -31,6 +31,7 @@ class SchemaOrgSpider(CourseSitemapSpider):
     platform = None  # each site is its own platform
     platform_label = "Sites schema.org"
     base_url = None
+    sites_file = SITES_FILE.name  # named in messages (moisson parse)
 
     def __init__(self, *args, site: str | None = None, **kwargs):
         """``-a site=PLATFORM`` crawls one site only."""
