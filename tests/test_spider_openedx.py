@@ -34,6 +34,8 @@ def test_sites_come_from_the_data_file():
         "base_url": EDULIB,
     }
     assert spider.allowed_domains == ["lms.fun-mooc.fr", "cours.edulib.org"]
+    assert spider.timezone_for("edulib_lms") == "America/Montreal"  # Québec
+    assert spider.timezone_for("fun_lms") == "Europe/Paris"  # the spider's own
 
 
 def test_course_key():
