@@ -15,6 +15,10 @@ from portal import formatting
 from portal.opendata import Export, source_pages, terms
 
 CREDENTIALS = ("certificate", "diploma")  # certificate kinds that are a credential awarded
+# official codes (``storage.codes``): the qualification registers name the credential
+# awarded (its ``identifier``); the others are the course's ``educationalAlignment``
+QUALIFICATIONS = {"rncp": "RNCP", "rs": "RS"}
+ALIGNMENTS = {"rome": "ROME", "formacode": "Formacode", "nsf": "NSF"}
 
 
 def iso_duration(course: dict) -> str | None:
@@ -45,7 +49,12 @@ def _offers(course: dict) -> list[dict]:
 
 def _credential(course: dict) -> dict | None:
     kind, exit_level = course["certificate"]["kind"], course["qualification"]["exit"]
-    if kind not in CREDENTIALS and exit_level is None:
+    identifiers = [
+        {"@type": "PropertyValue", "propertyID": register, "value": code}
+        for key, register in QUALIFICATIONS.items()
+        for code in course["codes"][key]
+    ]
+    if kind not in CREDENTIALS and exit_level is None and not identifiers:
         return None
     return {
         "@type": "EducationalOccupationalCredential",
@@ -53,7 +62,23 @@ def _credential(course: dict) -> dict | None:
         if kind in CREDENTIALS
         else None,
         "educationalLevel": formatting.qualification_text(exit_level) if exit_level else None,
+        "identifier": identifiers or None,
     }
+
+
+def _alignments(course: dict) -> list[dict] | None:
+    """The course's ROME jobs and training domains (Formacode, NSF) as ``AlignmentObject``s."""
+    found = [
+        {
+            "@type": "AlignmentObject",
+            "alignmentType": "educationalSubject",
+            "educationalFramework": framework,
+            "targetName": code,
+        }
+        for key, framework in ALIGNMENTS.items()
+        for code in course["codes"][key]
+    ]
+    return found or None
 
 
 def course_json_ld(course: dict, url: str) -> dict:
@@ -75,6 +100,7 @@ def course_json_ld(course: dict, url: str) -> dict:
         "isAccessibleForFree": course["free"],
         "offers": _offers(course) or None,
         "occupationalCredentialAwarded": _credential(course),
+        "educationalAlignment": _alignments(course),
         "about": [topic["label"] for topic in course["topics"]] or None,
         "sameAs": [page["url"] for page in source_pages(course)] or None,
         "dateModified": course["updated_at"].isoformat(),

@@ -10,8 +10,10 @@ source platform and page; the document's ``extras`` carry the licence and attrib
 
 The document is written element by element with lxml's incremental ``xmlfile``, so it
 escapes every text and holds one formation at a time. Codes: qualification levels are
-LHEO's ``dict-niveaux`` codes (``platform_code``, the reverse of the spider's reading);
-ROME, RNCP and Formacode codes are not in the catalogue's model yet and are not written.
+LHEO's ``dict-niveaux`` codes (``platform_code``, the reverse of the spider's reading); the
+course's official codes (``storage.codes``: ROME jobs linked from stated codes, stated
+Formacode, NSF, RNCP and RS codes) go where the XSD puts them (``DOMAIN_CODES``,
+``CERTIFICATION_CODES``); a code the XSD's length does not allow is left out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ from portal.opendata import EmptyExport, Export, terms
 
 NS = "http://lheo.gouv.fr/2.3"
 CHUNK = 65536
+
+# register → (element, shortest, longest, how many at most): the XSD's domaine-formation,
+# in the order its sequence names them
+DOMAIN_CODES = {
+    "formacode": ("code-FORMACODE", 5, 5, 5),
+    "nsf": ("code-NSF", 3, 3, 3),
+    "rome": ("code-ROME", 5, 5, 5),
+}
+# register → (element, shortest, longest): one ``certification`` each, at most five in all
+CERTIFICATION_CODES = {"rncp": ("code-RNCP", 1, 10), "rs": ("code-RS", 3, 10)}
+MOST_CERTIFICATIONS = 5
 
 
 @cache
@@ -194,7 +207,11 @@ def formation(course: dict, export: Export):
     )
     description = _text(formatting.plain_text(course["description"]), 3000)
     kind = course["certificate"]["kind"]
-    _add(element, "domaine-formation")
+    codes = course["codes"]
+    domain = _add(element, "domaine-formation")
+    for register, (name, shortest, longest, most) in DOMAIN_CODES.items():
+        for code in [c for c in codes[register] if shortest <= len(c) <= longest][:most]:
+            _add(domain, name, code)
     _add(element, "intitule-formation", _text(course["title"], 255))
     _add(element, "objectif-formation", description)
     _add(
@@ -208,6 +225,14 @@ def formation(course: dict, export: Export):
     _add(_add(contact, "web"), "urlweb", export.course_url(course["id"]))
     _add(element, "parcours-de-formation", "1")
     _add(element, "code-niveau-entree", _level(course["qualification"]["entry"]))
+    certifications = [
+        (name, code)
+        for register, (name, shortest, longest) in CERTIFICATION_CODES.items()
+        for code in codes[register]
+        if shortest <= len(code) <= longest
+    ]
+    for name, code in certifications[:MOST_CERTIFICATIONS]:
+        _add(_add(element, "certification"), name, code)
     if course["qualification"]["exit"]:
         _add(element, "code-niveau-sortie", _level(course["qualification"]["exit"]))
     _urlweb(element, "url-formation", export.course_url(course["id"]))

@@ -157,6 +157,21 @@ FIELDS = (
         "where to enrol in that session",
         lambda c, e: _next(c, "url"),
     ),
+    *(
+        Field(
+            register,
+            "string",
+            f"{name} codes{note}, same separator",
+            lambda c, e, register=register: _joined(c["codes"][register]),
+        )
+        for register, name, note in (
+            ("rome", "ROME 4.0 job", " (from codes the platforms state)"),
+            ("rncp", "RNCP qualification", " (without the RNCP prefix)"),
+            ("rs", "Répertoire spécifique qualification", " (without the RS prefix)"),
+            ("formacode", "Formacode training domain", ""),
+            ("nsf", "NSF training domain", ""),
+        )
+    ),
     Field("sessions", "integer", "number of visible sessions", lambda c, e: len(c["sessions"])),
     Field("updated_at", "datetime", "last change (UTC)", lambda c, e: _utc(c["updated_at"])),
 )
