@@ -6,8 +6,8 @@ of set-based statements, whatever its size: the batch's course rows (only the co
 writers use), then its visible sessions, ROME codes (``storage.codes``), organisations,
 topics and visible listings, each read once for all the batch's ids. Of a listing's JSON
 ``record`` only the stated codes are read (``record["codes"]``, extracted by the database):
-the writers use nothing else that lives only there. What is held at once is one batch whatever the size of the
-catalogue; on PostgreSQL the rows come through a server-side cursor.
+the writers use nothing else that lives only there. What is held at once is one batch
+whatever the size of the catalogue; on PostgreSQL the rows come through a server-side cursor.
 
 A course is described with the keys the writers read, named and valued as
 ``storage.search.course_details`` names them (the course page's description), so a writer
