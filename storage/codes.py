@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from storage.models import CourseJob
@@ -54,8 +54,9 @@ def coded_jobs(conn: Connection, course_ids: list[int]) -> dict[int, list[str]]:
     out = defaultdict(list)
     for course_id, code in conn.execute(
         select(CourseJob.course_id, CourseJob.job_code).where(
-            CourseJob.course_id.in_(course_ids), CourseJob.method == "code"
-        )
+            CourseJob.course_id.in_(bindparam("ids", expanding=True)), CourseJob.method == "code"
+        ),
+        {"ids": course_ids},
     ):
         out[course_id].append(code)
     return out

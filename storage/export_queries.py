@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 from storage import ratings
@@ -40,6 +40,9 @@ from storage.models import (
 from storage.search import CourseFilters, _Search, course_facts, next_session, session_states
 
 BATCH = 500
+# the batch's ids, bound once as one list (an expanding parameter): the statements are
+# built and compiled once, not coerced id by id for every batch
+IDS = bindparam("ids", expanding=True)
 
 COURSE_COLUMNS = (
     Course.id,
@@ -112,18 +115,20 @@ def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
             Organisation.siret,
         )
         .join(Organisation, Organisation.id == course_organisation.c.organisation_id)
-        .where(course_organisation.c.course_id.in_(ids))
-        .order_by(Organisation.name)
-    ):
+        .where(course_organisation.c.course_id.in_(IDS))
+        .order_by(Organisation.name),
+        {"ids": ids},
+    ).all():
         organisations[row.course_id].append(
             {"name": row.name, "legal_name": row.legal_name, "siret": row.siret}
         )
     for row in conn.execute(
         select(course_topic.c.course_id, Topic.label)
         .join(Topic, Topic.id == course_topic.c.topic_id)
-        .where(course_topic.c.course_id.in_(ids))
-        .order_by(Topic.label)
-    ):
+        .where(course_topic.c.course_id.in_(IDS))
+        .order_by(Topic.label),
+        {"ids": ids},
+    ).all():
         topics[row.course_id].append({"label": row.label})
     for row in conn.execute(
         select(
@@ -134,9 +139,10 @@ def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
             Listing.record["codes"].label("codes"),  # the stated codes alone, not the record
         )
         .join(Platform, Platform.id == Listing.platform_id)
-        .where(Listing.course_id.in_(ids), Listing.hidden.is_(False))
-        .order_by(Listing.first_seen, Listing.id)  # the order course_details reads them in
-    ):
+        .where(Listing.course_id.in_(IDS), Listing.hidden.is_(False))
+        .order_by(Listing.first_seen, Listing.id),  # the order course_details reads them in
+        {"ids": ids},
+    ).all():
         listings[row.course_id].append(
             {"platform": row.name, "platform_label": row.label or row.name, "url": row.url}
         )
@@ -181,9 +187,10 @@ def _sessions(conn: Connection, ids: list[int], now: datetime) -> dict[int, list
         )
         .join(Listing, Listing.id == Session.listing_id)
         .join(Platform, Platform.id == Listing.platform_id)
-        .where(Listing.course_id.in_(ids), Listing.hidden.is_(False))
-        .order_by(Session.start.is_(None), Session.start, Session.id)
-    )
+        .where(Listing.course_id.in_(IDS), Listing.hidden.is_(False))
+        .order_by(Session.start.is_(None), Session.start, Session.id),
+        {"ids": ids},
+    ).all()
     for course_id, platform, label, url, start, end, e_start, e_end, pace, lang, effort in rows:
         session = {
             "platform": platform,

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal import formatting
+from portal.formatting import NOT_PRINTABLE
 from portal.opendata import Export, source_pages, terms
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)  # each start is one character
 LIST_SEPARATOR = " | "
 CSV_NAME = "courses.csv"
 
@@ -178,9 +180,19 @@ FIELDS = (
 
 
 def cell(value) -> str:
-    """One CSV cell: empty for None, ``true``/``false``, text made printable and inert."""
+    """One CSV cell: empty for None, ``true``/``false``, text made printable and inert.
+
+    Dispatched on the exact type first (it runs for every cell of every row)."""
     if value is None:
         return ""
+    kind = type(value)
+    if kind is str:
+        text = NOT_PRINTABLE.sub("", value)
+        return "'" + text if text[:1] in FORMULA_FIRST else text
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
