@@ -206,8 +206,9 @@ def write_csv(courses: Iterable[dict], export: Export) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(f.name for f in FIELDS)
+    values = tuple(f.value for f in FIELDS)
     for course in courses:
-        writer.writerow(cell(f.value(course, export)) for f in FIELDS)
+        writer.writerow([cell(value(course, export)) for value in values])
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)
