@@ -200,6 +200,24 @@ def test_official_codes_go_where_each_format_has_a_place(client, catalogue):  # 
     assert not any(f.find(f"{LHEO}domaine-formation/{LHEO}code-ROME") is not None for f in others)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a & b < c > d", '</x><y a="1">', 'l\'été "cité"', "tab\tline\nreturn\r end", "]]>", "é€😀"],
+)
+def test_the_lheo_writers_escaping_is_what_lxml_serialises(text):
+    """LHEO is written as text (fast): each text and attribute escaped as libxml2 does,
+    so the document is the one lxml would write, and reads back as the same text."""
+    from portal.opendata.lheo import _attribute, _escape
+
+    element = etree.Element("x", a=text)
+    element.text = text
+    assert etree.tostring(element, encoding="unicode") == (
+        f'<x a="{_attribute(text)}">{_escape(text)}</x>'
+    )
+    read = etree.fromstring(f'<x a="{_attribute(text)}">{_escape(text)}</x>')
+    assert (read.text, read.get("a")) == (text, text)
+
+
 # -- schema.org JSON-LD ------------------------------------------------------------------
 
 
