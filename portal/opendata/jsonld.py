@@ -156,6 +156,6 @@ def course_json_ld(course: dict, url: str) -> dict:
 
 def write_jsonld(courses: Iterable[dict], export: Export) -> Iterator[str]:
     """JSON Lines: one ``Course`` per line, UTF-8, no line break inside a line."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder for all
     for course in courses:
-        data = course_json_ld(course, export.course_url(course["id"]))
-        yield json.dumps(data, ensure_ascii=False, default=str) + "\n"
+        yield encode(course_json_ld(course, export.course_url(course["id"]))) + "\n"
