@@ -88,7 +88,9 @@ def main(argv=None) -> int:
             ratio = f"{mine[name] / base[name]:8.2f}" if base[name] else f"{'':8}"
             target = f"{TARGETS[name]:.2f}" if name in TARGETS else ""
             label = f"{part} {name}"
-            print(f"{label:30}{len(chosen):4}{mine[name]:10.3f}{base[name]:10.3f}{ratio}{target:>8}")
+            print(
+                f"{label:30}{len(chosen):4}{mine[name]:10.3f}{base[name]:10.3f}{ratio}{target:>8}"
+            )
     if args.speed:
         every = load_set("all")
         texts = [course_text([every[i % len(every)]]) for i in range(args.speed)]
