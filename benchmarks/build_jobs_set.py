@@ -38,7 +38,16 @@ from storage.rome import SNAPSHOT
 HERE = Path(__file__).resolve().parent / "data" / "jobs"
 ROOT = HERE.parents[2]
 RECORDINGS = ROOT / "crawlers" / "recordings"
-REALDATA = ROOT.parent.parent / "shared" / "realdata"  # /work/shared/realdata from /work/wt/x
+# ../shared/realdata beside the checkout (or beside its worktrees' folder); absent, the
+# recordings still hold its LHEO files byte for byte (tests/realdata.py)
+REALDATA = next(
+    (
+        base / "shared" / "realdata"
+        for base in (ROOT.parent, ROOT.parent.parent)
+        if (base / "shared" / "realdata").is_dir()
+    ),
+    ROOT.parent / "shared" / "realdata",
+)
 # where each platform's listings are recorded (their METADATA says real or built)
 SOURCE = {
     "cnam": "schema_org",
