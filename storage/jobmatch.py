@@ -1,16 +1,27 @@
 """Which ROME job profiles a French text prepares for, and why.
 
-Each job is one document: its label, its titles and synonyms, and the labels of its skills
-and knowledge items, a core skill (``coeur_metier`` « Principale ») counted more. Texts and
-documents are analysed the French way (accents folded, Snowball's French stemmer, the
-project's stop words); software and programming-language names of the referential
-(« Python », « C++ », « SAP ») become single tokens matched as written, not stemmed.
-scikit-learn's ``TfidfVectorizer`` weighs the terms (sublinear TF, IDF over the jobs) and a
-text's jobs are those whose cosine with it passes a threshold, at most five. The reasons of a
-link are the job's items the text contains (most of their weight present). Everything is
-sparse-matrix algebra on a batch of texts, in process, so SQLite and PostgreSQL get the same
-answers. The weights and thresholds are data (``PARAMETERS``), tuned on the tuning split of
-benchmarks/data/jobs (docs/JOBS.md, docs/BENCHMARKS.md).
+Texts and the referential are analysed the French way (accents folded, Snowball's French
+stemmer, the project's stop words); software and programming-language names of the
+referential (« Python », « C++ », « SAP », « Excel » for « Microsoft Excel ») become single
+tokens matched as written, not stemmed. scikit-learn's ``TfidfVectorizer`` (sublinear TF,
+IDF over the jobs) weighs the terms. A job's score for a text sums three channels:
+
+- document: the cosine of the whole text (its heading repeated) with the job's document (its
+  label, titles and synonyms, and the labels of its skills and knowledge items, a core one,
+  ``coeur_metier`` « Principale », counted more);
+- title: the best cosine of the text's heading with one of the job's titles or its label;
+- items: the job's skills and knowledge items the text holds (most of their distinct terms
+  present), each weighing its specificity (rarer across jobs, more), twice for a core one,
+  over the length of the job's whole item vector;
+
+then multiplied by a domain prior (jobs of the professional domain the text scores best come
+first among close ones). A job none of whose items the text holds is not given (the page could
+not say why). A text's jobs are those whose score passes a threshold and a share of the best
+one's, at most five; the reasons of a link are the job's items most of whose TF-IDF weight the
+text holds, most fully present first.
+Everything is sparse-matrix algebra on a batch of texts, in process, so SQLite and PostgreSQL
+get the same answers. The weights and thresholds are data (``PARAMETERS``), tuned on the
+``tune`` split of benchmarks/data/jobs only (docs/JOBS.md, docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -36,10 +47,18 @@ REASONS = 6  # matched items named per job
 PARAMETERS = {
     "label_repeat": 3,  # a job's own label, this many times in its document
     "core_repeat": 2,  # a core skill (coeur_metier « Principale »), this many times
-    "heading_repeat": 3,  # a course's title, categories and topics, this many times
-    "threshold": 0.15,  # a job's cosine with the text must reach this
+    "heading_repeat": 1,  # a course's title, categories and topics, this many times
+    # a job's score: the weighted sum of three channels (tuned on the tune split only)
+    "w_document": 1.0,  # cosine of the whole text with the job's whole document
+    "w_title": 0.5,  # best cosine of the heading with one of the job's titles or its label
+    "w_items": 0.5,  # the job's items the text holds, rolled up (core ones weigh core_weight)
+    "core_weight": 2.0,
+    "w_domain": 0.6,  # × (1 + this × the best score in the job's domain (M18…) / the best)
+    "threshold": 0.345,  # a job's score must reach this
     "relative": 0.7,  # … and this share of the best job's
-    "item_found": 0.75,  # a reason: an item whose weight the text holds at least this share of
+    "evidence": 1,  # 1: a job with no reason to give is not given
+    "reason_found": 0.75,  # a reason: an item whose weight the text holds this share of
+    "item_found": 0.75,  # an item is rolled up when the text holds this share of its terms
 }
 SOFTWARE_SUBCATEGORIES = ("Langages informatiques", "Logiciels, progiciels")
 # words in front of a software or language name in the referential's labels
@@ -48,6 +67,9 @@ SOFTWARE_PREFIXES = re.compile(
     r"ide \([^)]*\)|syst[eè]me d'exploitation( informatique)?|utilisation de)\s+",
     re.IGNORECASE,
 )
+# a vendor's name in front of a product's: the product alone is matched too, as written
+# (« Microsoft Excel » → « Excel »)
+VENDORS = re.compile(r"^(Microsoft|Adobe|Google|Autodesk|IBM|Oracle|Apache)\s+(?=\S+$)")
 SOFTWARE_NAME = re.compile(r"^[\w+#./-]+( [\w+#./-]+)?$")
 WORD = re.compile(r"[^\W_]+")
 
@@ -89,11 +111,17 @@ class Analyzer:
 
     def __init__(self, names: Sequence[str]):
         self.names = {}
+        written = {}  # matched only as written, with their case
         for name in names:
             # one- and two-letter names (C, R) only as written, with their case
             self.names[name if len(name) <= 2 else fold(name)] = "@" + fold(name)
+            alias = VENDORS.sub("", name)
+            if alias != name and alias not in names:
+                written[alias] = "@" + fold(name)
         ordered = sorted(self.names, key=len, reverse=True)
         short = [re.escape(n) for n in ordered if len(n) <= 2]
+        short += [re.escape(n) for n in sorted(written, key=len, reverse=True)]
+        self.names.update(written)
         long = [re.escape(n) for n in ordered if len(n) > 2]
         edge_before, edge_after = r"(?<![\w+#])", r"(?![\w+#]|\.\w)"
         self.long = re.compile(edge_before + "(" + "|".join(long) + ")" + edge_after)
@@ -131,7 +159,7 @@ class JobMatcher:
     def __init__(self, jobs, titles, items, job_items, parameters=None, titles_only=False):
         self.p = dict(PARAMETERS, **(parameters or {}))
         self.codes = [j[0] for j in jobs]
-        self.labels = dict(jobs)
+        self.labels = {j[0]: j[1] for j in jobs}
         column = {code: i for i, code in enumerate(self.codes)}
         names = {
             n
@@ -149,14 +177,17 @@ class JobMatcher:
             return analysed[label]
 
         # each job's document: its label, its titles, its items (core ones weigh more)
-        documents: list[list[str]] = [terms(label) * self.p["label_repeat"] for _, label in jobs]
+        documents: list[list[str]] = [terms(job[1]) * self.p["label_repeat"] for job in jobs]
+        # its titles one by one (its label first), for the title channel
+        title_rows: list[tuple[int, list[str]]] = [(column[job[0]], terms(job[1])) for job in jobs]
         for code, label in titles:
             if code in column:
                 documents[column[code]] += terms(label)
+                title_rows.append((column[code], terms(label)))
         item_label = {ogr: label for ogr, _kind, label, _sub in items}
         self.item_labels = sorted(set(item_label.values()))
         item_row = {label: i for i, label in enumerate(self.item_labels)}
-        rows, cols = [], []
+        rows, cols, cores = [], [], []
         if not titles_only:
             for code, ogr, core in job_items:
                 if code in column and ogr in item_label:
@@ -165,22 +196,56 @@ class JobMatcher:
                     documents[column[code]] += terms(label) * repeat
                     rows.append(column[code])
                     cols.append(item_row[label])
+                    cores.append(core == "Principale")
         # numpy, scipy and scikit-learn load here, not with the module: every crawl imports
         # the writer, and a crawl of a catalogue without ROME never needs them (2-3 s)
         import numpy as np
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
 
         self.vectorizer = TfidfVectorizer(
             analyzer=_identity, norm="l2", sublinear_tf=True, dtype=np.float32
         )
         self.job_terms = self.vectorizer.fit_transform(documents).T.tocsr()  # terms × jobs
-        # the reasons: which of a job's items a text contains
+        # the title channel: each title a row (terms × titles), and which job it names
+        title_rows.sort(key=lambda row: row[0])
+        self.title_terms = self.vectorizer.transform([t for _, t in title_rows]).T.tocsr()
+        self.title_job = np.array([j for j, _ in title_rows], dtype=np.int64)
+        self.title_start = np.searchsorted(self.title_job, np.arange(len(self.codes)))
+        # the reasons: which of a job's items a text contains, by the share of the item's
+        # distinct terms the text holds (each counts, also one of no job's document that the
+        # vectorizer drops): a rare word alone does not find « Concevoir des modules de
+        # formation » in a text on Python modules
         weights = self.vectorizer.transform([terms(label) for label in self.item_labels])
-        self.item_terms = weights.multiply(weights).T.tocsr()  # terms × items
+        # the reasons, as the links have always said them: an item whose TF-IDF weight the
+        # text holds at least reason_found of
+        self.reason_terms = weights.multiply(weights).T.tocsr()  # terms × items
+        weights.data[:] = 1
+        sizes = np.array([max(len(set(terms(label))), 1) for label in self.item_labels])
+        self.item_terms = sparse.diags(1 / sizes.astype(np.float32)) @ weights
+        self.item_terms = self.item_terms.T.tocsr()  # terms × items
         self.job_item = sparse.csr_matrix(
             (np.ones(len(rows), dtype=np.float32), (rows, cols)),
             shape=(len(self.codes), len(self.item_labels)),
+        )
+        self.job_item.sum_duplicates()
+        self.job_item.data[:] = 1
+        # the item channel: items × jobs, an item weighs its specificity (log of jobs over
+        # the jobs holding it), a core one core_weight times more; each job's column unit length
+        holders = np.asarray(self.job_item.sum(axis=0)).ravel()
+        specific = np.log1p(len(self.codes) / np.maximum(holders, 1)).astype(np.float32)
+        value = np.where(np.array(cores, dtype=bool), self.p["core_weight"], 1.0)
+        value = (value * specific[np.array(cols, dtype=np.int64)]).astype(np.float32)
+        rollup = sparse.csr_matrix(
+            (value, (rows, cols)), shape=(len(self.codes), len(self.item_labels))
+        )
+        self.item_jobs = normalize(rollup, norm="l2").T.tocsr()  # items × jobs
+        # each job's professional domain (M18), and the jobs ordered by domain
+        self.domains = np.unique([code[:3] for code in self.codes], return_inverse=True)[1]
+        self.domain_order = np.argsort(self.domains, kind="stable")
+        self.domain_start = np.searchsorted(
+            self.domains[self.domain_order], np.unique(self.domains)
         )
 
     @classmethod
@@ -229,19 +294,53 @@ class JobMatcher:
             [self.analyzer(h or "") * repeat + self.analyzer(b or "") for h, b in texts]
         )
 
+    def scores(self, texts: Sequence[tuple[str, str]]):
+        """Each text's score for every job (dense, texts × jobs), and the items each holds
+        (sparse, texts × items: the share of the item's weight present, at least reason_found)."""
+        import numpy as np  # loaded by the constructor already
+
+        p = self.p
+        headings = [self.analyzer(h or "") for h, _ in texts]
+        bodies = [self.analyzer(b or "") for _, b in texts]
+        query = self.vectorizer.transform(
+            [h * p["heading_repeat"] + b for h, b in zip(headings, bodies, strict=True)]
+        )
+        scores = (query @ self.job_terms).toarray() * p["w_document"]
+        present = query.copy()
+        present.data[:] = 1
+        held = (present @ self.item_terms).tocsr()  # share of each item's terms present
+        held.data = (held.data >= p["item_found"] - 1e-6).astype(held.dtype)
+        held.eliminate_zeros()
+        found = (present @ self.reason_terms).tocsr()  # share of each item's weight present
+        found.data[found.data < p["reason_found"]] = 0
+        found.eliminate_zeros()
+        if p["w_title"]:
+            heading = self.vectorizer.transform(headings)
+            by_title = (heading @ self.title_terms).toarray()
+            scores += p["w_title"] * np.maximum.reduceat(by_title, self.title_start, axis=1)
+        if p["w_items"] and held.nnz:
+            scores += p["w_items"] * (held @ self.item_jobs).toarray()
+        if p["evidence"] and self.job_item.nnz:
+            # none rather than one the page could not say why
+            reasons = found.copy()
+            reasons.data[:] = 1
+            scores *= (reasons @ self.job_item.T).toarray() > 0
+        if p["w_domain"]:
+            # a job's score × (1 + w_domain × its domain's best / the best of all): jobs of
+            # the domain the text is most about come first among jobs of close scores
+            by_domain = scores[:, self.domain_order]
+            best = np.maximum.reduceat(by_domain, self.domain_start, axis=1)  # texts × domains
+            top = np.maximum(best.max(axis=1, keepdims=True), 1e-9)
+            scores *= 1 + p["w_domain"] * (best / top)[:, self.domains]
+        return scores, found
+
     def match(self, texts: Sequence[tuple[str, str]], top: int = MAX_JOBS) -> list[list[JobHit]]:
         """The jobs of each (heading, body), best first, at most ``top``, above the threshold."""
         if not texts:
             return []
-        query = self._query(texts)
-        scores = (query @ self.job_terms).toarray()  # cosine of each text and job
-        present = query.copy()
-        present.data[:] = 1
-        found = (present @ self.item_terms).tocsr()  # share of each item's weight present
-        found.data[found.data < self.p["item_found"]] = 0
-        found.eliminate_zeros()
         import numpy as np  # loaded by the constructor already
 
+        scores, found = self.scores(texts)
         answers = []
         for i in range(len(texts)):
             row = scores[i]

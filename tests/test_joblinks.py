@@ -233,3 +233,46 @@ def test_the_portal_queries(rome_url, matcher):
     assert "M1203" in [j["code"] for j in jobs.search_jobs(engine, "je veux devenir comptable")]
     assert jobs.search_jobs(engine, "data analyst")[0]["code"] == "M1419"
     assert jobs.search_jobs(engine, "   ") == []
+
+
+def test_every_job_given_has_its_reasons_and_products_are_named_without_their_vendor(matcher):
+    texts = [
+        ("Excel : perfectionnement", "Tableaux croisés dynamiques et fonctions avancées"),
+        ("Python : programmation objet", "Classes, héritage, modules et tests en Python"),
+        ("Gestion de projet", "Cadrer, planifier et piloter un projet"),
+        ("Le management", "Les théories et les pratiques du management"),
+    ]
+    answers = matcher.match(texts)
+    assert any(answers), "these texts find jobs"
+    for hits in answers:
+        for hit in hits:
+            assert hit.skills, f"{hit.code} given without a reason"
+    # « Excel » is the referential's « Microsoft Excel »; the word in lower case is not
+    assert "@microsoft excel" in matcher.analyzer("Excel : perfectionnement")
+    assert "@microsoft excel" not in matcher.analyzer("un résultat excel-lent, excel")
+    # an item is rolled up when most of its words are there, not its rarest one alone:
+    # « Concevoir des modules de formation » is not held by a text on Python modules
+    scores, _ = matcher.scores(texts[1:2])
+    trainer = matcher.codes.index("K2101")  # Conseiller consultant en formation
+    assert scores[0, trainer] < matcher.p["threshold"]
+
+
+def test_the_matcher_is_built_once_per_release(rome_url, monkeypatch):
+    built = []
+
+    def build(cls, conn, **options):
+        built.append(options)
+        return object()
+
+    monkeypatch.setattr(JobMatcher, "from_connection", classmethod(build))
+    monkeypatch.setattr(joblinks, "_MATCHERS", {})
+    engine = make_engine(rome_url)
+    with engine.connect() as conn:
+        first, again = joblinks.matcher_for(conn), joblinks.matcher_for(conn)
+    assert first is again and len(built) == 1
+    with engine.begin() as conn:  # another release loaded: another matcher
+        from storage.models import RomeVersion
+
+        conn.execute(update(RomeVersion).values(loaded_at=datetime.now(UTC)))
+    with engine.connect() as conn:
+        assert joblinks.matcher_for(conn) is not first and len(built) == 2
