@@ -15,6 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers import incremental, politeness
 from crawlers.extensions.coverage import key_field_coverage
+from crawlers.items import RawCourse
 from crawlers.incremental import PREFIX as INCREMENTAL
 from pipelines.common import LIST_PAGE_READ, LISTING_SEEN_UNCHANGED
 
@@ -211,7 +212,7 @@ class MoissonSpider(scrapy.Spider):
     def fresh_item(self, item: Any, listed_on: str | None = None) -> Any:
         """``item``, with what the next night needs (its list page, its stated change
         date), or None when the record's ``modified_field`` says it did not change."""
-        if not isinstance(item, dict) or "external_id" not in item:
+        if not isinstance(item, RawCourse):
             return item
         self.count_listed(listed_on)
         stated = None
