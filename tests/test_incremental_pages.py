@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from crawlers.incremental import Known
+from storage.catalogue import CatalogueWriter
 from storage.db import make_engine
 from storage.models import Listing, ListPage
 from tests.test_incremental import listings, night
@@ -146,3 +148,29 @@ def test_a_sitemap_listing_a_course_that_did_not_come_in_keeps_no_validators(db_
     # pages are then asked for one by one)
     assert list_pages(db_url) == {}
     assert set(listed_on(db_url).values()) == {"https://www.udemy.com/sitemap/courses.xml?p=1"}
+
+
+def test_a_kept_list_page_names_exactly_the_listings_of_its_last_read(engine):
+    from tests.test_storage import record, run_store
+
+    run_store(engine, [record("a"), record("b"), record("c")])
+    writer = CatalogueWriter(engine)
+    platform_id = writer.platform_id("fun_mooc", "FUN-MOOC", "https://www.fun-mooc.fr", "fun_mooc")
+    page = {"url": "https://x/p1", "etag": '"1"', "last_modified": None, "next_url": "https://x/p2"}
+    listed = [(platform_id, "a"), (platform_id, "b")]
+    writer.keep_list_pages("fun_mooc", [{**page, "listed": listed}], [], [platform_id])
+    state = Known.of(writer.incremental_state("fun_mooc"))
+    assert {r["external_id"] for r in state.list_pages["https://x/p1"]["listings"]} == {"a", "b"}
+
+    # read in full again: "b" moved away, "c" came; the page keeps only its new read's
+    again = {**page, "etag": '"2"', "listed": [(platform_id, "a"), (platform_id, "c")]}
+    writer.keep_list_pages("fun_mooc", [again], [], [platform_id])
+    state = Known.of(writer.incremental_state("fun_mooc"))
+    known = state.list_pages["https://x/p1"]
+    assert {r["external_id"] for r in known["listings"]} == {"a", "c"}
+    assert (known["etag"], known["next_url"]) == ('"2"', "https://x/p2")
+    assert state.listings[("fun_mooc", "b")]["listed_on"] is None
+
+    # read in full, but a course did not come in: forgotten, read in full next night
+    writer.keep_list_pages("fun_mooc", [], ["https://x/p1"], [platform_id])
+    assert Known.of(writer.incremental_state("fun_mooc")).list_pages == {}
