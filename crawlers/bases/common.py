@@ -15,8 +15,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers import incremental, politeness
 from crawlers.extensions.coverage import key_field_coverage
-from crawlers.items import RawCourse
 from crawlers.incremental import PREFIX as INCREMENTAL
+from crawlers.items import RawCourse
 from pipelines.common import LIST_PAGE_READ, LISTING_SEEN_UNCHANGED
 
 logger = logging.getLogger(__name__)
@@ -244,10 +244,16 @@ class MoissonSpider(scrapy.Spider):
             self.crawler.stats.inc_value(INCREMENTAL + incremental.CONDITIONAL)
         return request
 
-    def list_page_unchanged(self, response: Response) -> tuple[list[dict[str, Any]], str | None]:
-        """A list page answered ``304``: the listings of its last read, and the page after it."""
+    def list_page_unchanged(
+        self, response: Response, see: bool = True
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A list page answered ``304``: the listings of its last read (each seen, unless
+        ``see`` is False: a sitemap's go through their own rules), and the page after it."""
         self.crawler.stats.inc_value(INCREMENTAL + incremental.NOT_MODIFIED)
         known = response.meta[incremental.KNOWN]
+        if see:
+            for listing in known["listings"]:
+                self.seen_unchanged(listing["platform"], listing["external_id"], None, known["url"])
         return known["listings"], known.get("next_url")
 
     def list_page_read(self, response: Response, next_url: str | None) -> None:

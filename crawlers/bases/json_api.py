@@ -67,9 +67,7 @@ class JsonApiSpider(MoissonSpider):
 
     def parse_page(self, response: Response):
         if response.status == 304:  # its records are those of its last read
-            listings, following = self.list_page_unchanged(response)
-            for known in listings:
-                self.seen_unchanged(known["platform"], known["external_id"], None, response.url)
+            _listings, following = self.list_page_unchanged(response)
             request = self.page_request(following) if following else None
             if request is not None:
                 yield request

@@ -143,9 +143,7 @@ class RichieSpider(SitesMixin, MoissonSpider):
 
     def parse_courses(self, response: Response):
         if response.status == 304:  # its courses are those of its last read
-            listings, following = self.list_page_unchanged(response)
-            for known in listings:
-                self.seen_unchanged(known["platform"], known["external_id"], None, response.url)
+            _listings, following = self.list_page_unchanged(response)
             request = self.listing_page(self.courses_page(following)) if following else None
             if request is not None:
                 yield request

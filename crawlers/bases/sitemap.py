@@ -163,7 +163,7 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
 
     def _parse_sitemap(self, response: Response):
         if response.status == 304:  # its courses are those of its last read
-            listings, _next = self.list_page_unchanged(response)
+            listings, _next = self.list_page_unchanged(response, see=False)
             for known in listings:
                 entry = {"loc": known["page_url"], "lastmod": known["lastmod"]}
                 following = self.course_request(known["page_url"], entry, response.url)
