@@ -174,3 +174,18 @@ def test_a_kept_list_page_names_exactly_the_listings_of_its_last_read(engine):
     # read in full, but a course did not come in: forgotten, read in full next night
     writer.keep_list_pages("fun_mooc", [], ["https://x/p1"], [platform_id])
     assert Known.of(writer.incremental_state("fun_mooc")).list_pages == {}
+
+
+def test_the_summary_line_names_api_skips_and_unreadable_dates():
+    from types import SimpleNamespace
+
+    from moisson.summary import details
+
+    result = SimpleNamespace(
+        dropped={}, lost={}, faults={}, finish_reason="finished", reasons=[],
+        incremental={"conditional": 2, "not_modified": 2, "skipped_lastmod": 0,
+                     "skipped_modified": 3, "bad_change_date": 1},
+    )  # fmt: skip
+    (line,) = details(result)
+    assert "2 not modified (304)" in line and "3 skipped (API modified)" in line
+    assert line.endswith("; 1 unreadable change dates")
