@@ -159,6 +159,7 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    spider_args = _spider_args(getattr(args, "spider_args", None) or [], names, settings)
     engine = _engine(args)  # fails early and clearly if the catalogue is unreachable
     engine.dispose()
     if replay:
@@ -178,7 +179,7 @@ def _crawl(args, names: list[str] | None, replay: bool) -> int:
     progress = None
     if not getattr(args, "quiet", False):
         progress = Progress(sys.stderr, interval=getattr(args, "progress_interval", 60.0))
-    results = run_crawl(names, settings, progress)
+    results = run_crawl(names, settings, progress, spider_args)
     status = EXIT_OK if all(r.healthy for r in results) else EXIT_FAILED
     if getattr(args, "json", False):
         print(
@@ -217,6 +218,26 @@ def cmd_crawl(args) -> int:
         print("moisson crawl: name spiders or give --all", file=sys.stderr)
         return EXIT_USAGE
     return _crawl(args, None if args.all else args.spiders, replay=args.replay)
+
+
+def _spider_args(assignments: list[str], names: list[str], settings) -> dict[str, str]:
+    """``-a NAME=VALUE`` for the one spider named, checked by making the spider with them."""
+    from scrapy.spiderloader import SpiderLoader
+
+    found = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-a takes NAME=VALUE, not {assignment!r}")
+        found[name] = value
+    if found and len(names) != 1:
+        raise UsageError("-a goes with one spider named, not several or --all")
+    if found:
+        try:
+            SpiderLoader.from_settings(settings).load(names[0])(**found)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{names[0]} -a {' -a '.join(assignments)}: {exc}") from exc
+    return found
 
 
 def cmd_demo(args) -> int:
@@ -486,7 +507,7 @@ def cmd_record(args) -> int:
 
     from crawlers.replay import DEFAULT_RECORDINGS
     from crawlers.settings import project_settings
-    from moisson.record import RecordError, fetch, from_file, save_response
+    from moisson.record import NameTaken, RecordError, check_name, fetch, from_file, save_response
 
     parts = urlparse(args.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -496,6 +517,11 @@ def cmd_record(args) -> int:
         raise UsageError("--from-file needs --source: what the file was built from")
     if args.source and not args.from_file:
         raise UsageError("--source goes with --from-file (a fetched page is captured)")
+    try:
+        if args.name:  # before anything is fetched
+            check_name(folder, args.name, args.url)
+    except NameTaken as exc:
+        raise UsageError(str(exc)) from exc
     try:
         if args.from_file:
             fetched = from_file(args.from_file, args.url, args.status, args.content_type)
@@ -666,6 +692,15 @@ def _listen(host: str, port: int):
         return None
 
 
+DEFAULT_CACHE_SIZE = 512
+
+
+def _cache_size(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of entries (0, 512…)")
+    return int(text)
+
+
 SERVE_SPEC = "MOISSON_SERVE_SPEC"  # how `serve --workers N` hands its options to each worker
 
 
@@ -686,6 +721,7 @@ def _portal(spec: dict):
             public_url=spec.get("public_url"),
             hosts=spec.get("hosts", []),
             alerts=alerts,
+            cache_size=spec.get("cache_size", DEFAULT_CACHE_SIZE),
         )
     except ValueError:
         engine.dispose()
@@ -721,6 +757,7 @@ def cmd_serve(args) -> int:
         "public_url": args.public_url,
         "hosts": [h for h in (args.trusted_hosts or "").split(",") if h.strip()],
         "alerts_db": args.alerts_db,
+        "cache_size": args.cache_size,
     }
     try:
         engine, app = _portal(spec)
@@ -865,6 +902,15 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--all", action="store_true", help="every spider")
     crawl.add_argument("--replay", action="store_true", help="serve recordings, no network")
     crawl.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    crawl.add_argument(
+        "-a",
+        dest="spider_args",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a spider argument, as scrapy crawl -a (e.g. -a site=PLATFORM: one site of a "
+        "spider of several sites); one spider only",
+    )
     with_crawl_options(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -1004,6 +1050,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--now", help="show the catalogue as at this ISO time with offset (demos, tests)"
+    )
+    serve.add_argument(
+        "--cache-size",
+        type=_cache_size,
+        default=DEFAULT_CACHE_SIZE,
+        help="responses and counts kept for the minute, per process; 0 computes every "
+        f"request afresh (default: {DEFAULT_CACHE_SIZE})",
     )
     serve.add_argument(
         "--public-url",

@@ -121,14 +121,17 @@ def spider_names(settings: Settings | None = None) -> list[str]:
     return sorted(SpiderLoader.from_settings(settings or project_settings()).list())
 
 
-def run_crawl(names: list[str], settings: Settings, progress=None) -> list[SpiderResult]:
-    """Crawl ``names`` together; ``progress`` (moisson.progress) watches the crawlers."""
+def run_crawl(
+    names: list[str], settings: Settings, progress=None, spider_args: dict | None = None
+) -> list[SpiderResult]:
+    """Crawl ``names`` together; ``progress`` (moisson.progress) watches the crawlers;
+    ``spider_args`` go to each spider, as ``scrapy crawl -a``."""
     process = CrawlerProcess(settings)
     crawlers = []
     for name in names:
         crawler = process.create_crawler(name)
         crawlers.append(crawler)
-        process.crawl(crawler)
+        process.crawl(crawler, **(spider_args or {}))
     if progress is not None:
         progress.watch(crawlers)
     process.start()

@@ -3,7 +3,8 @@
 Items go to stdout, one JSON line each; what the run counted goes to stderr: how many
 items and follow-up requests, the drops by reason, the pages that failed by reason and
 the stated values the pipelines could not use (``moisson/fields/lost/<field>/<reason>``).
-An empty result always says why. An HTML page whose URL matches none of a sitemap
+An empty result always says why (objects a spider holds until its paging ends, such as
+Open edX's course runs, are counted as held). An HTML page whose URL matches none of a sitemap
 spider's course URL rules is not a course page for that spider: the report says so
 (and which rules) instead of reading the page as a sitemap. Exit status (``moisson
 parse``): 0 when the page was understood, even if it holds no course; 1 when the page
@@ -16,9 +17,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 from scrapy.http import HtmlResponse
 
+from crawlers.bases.common import UnparseablePage
 from crawlers.offline import normalise, offline_crawler, response_from_file
 from pipelines.common import dropped_by_reason, lost_fields
 
@@ -42,6 +45,7 @@ class ParseReport:
     stats: dict = field(default_factory=dict)
     error: str | None = None  # the callback's exception, if it raised
     not_course: str | None = None  # why the page is not a course page of this spider
+    held: int = 0  # objects the spider keeps until its paging ends (Open edX runs)
 
     @property
     def page_failures(self) -> dict[str, int]:
@@ -83,7 +87,12 @@ class ParseReport:
         ):
             if counts:
                 out.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        if not self.items and self.understood:
+        if self.held:
+            out.append(
+                f"{self.held} object(s) read and held: the spider makes them items when the "
+                "paging ends (on the last page), not on this one"
+            )
+        if not self.items and self.understood and not self.held:
             out.append(
                 "no course on this page: it leads to other pages"
                 if self.requests
@@ -120,6 +129,8 @@ def parse_report(
         items, requests = [], []
         report.error = f"{type(exc).__name__}: {exc}"
     report.items, report.requests = len(items), len(requests)
+    held = getattr(crawler.spider, "held_objects", None)
+    report.held = held() if callable(held) else 0
     if not normalise_items:
         report.lines = [json.dumps(dict(i), ensure_ascii=False, default=_default) for i in items]
     else:
@@ -139,6 +150,9 @@ def not_a_course_page(spider, response) -> str | None:
         return None
     if spider.is_course_url(response.url):
         return None
+    unknown = _not_a_configured_site(spider, response.url)
+    if unknown:
+        return unknown
     rules = getattr(spider, "course_url_rules", None) or [
         rule for site in getattr(spider, "sites", []) for rule in site.get("course_url_rules", [])
     ]
@@ -146,6 +160,23 @@ def not_a_course_page(spider, response) -> str | None:
         f"not a course page: {response.url} is an HTML page and matches none of "
         f"{spider.name}'s course URL rules ({', '.join(rules) or 'none'}); "
         "give the course page's own URL with --url"
+    )
+
+
+def _not_a_configured_site(spider, url: str) -> str | None:
+    """Why ``url`` is on no site of a spider of several configured sites, else None."""
+    if not getattr(spider, "sites_file", None) or not callable(getattr(spider, "site_for", None)):
+        return None
+    try:
+        if spider.site_for(url) is not None:
+            return None
+    except UnparseablePage:
+        pass
+    return (
+        f"not a course page: {urlparse(url).netloc} is no site of crawlers/data/"
+        f"{spider.sites_file}; add the site's entry there first (for schema_org: its "
+        "sitemap_urls and course_url_rules), or look at the page's structured data without "
+        "a spider (docs/ADD_A_PLATFORM.md, section 1)"
     )
 
 

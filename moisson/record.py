@@ -30,6 +30,42 @@ class RecordError(RuntimeError):
     """The page could not be recorded (robots.txt forbids it, network error)."""
 
 
+class NameTaken(ValueError):
+    """``--name`` is not a plain file name, or names the body of another recorded URL."""
+
+
+def check_name(folder: Path, name: str, url: str) -> None:
+    """Refuse a body name that would escape ``folder`` or overwrite another URL's body."""
+    if not name or name in (".", "..") or Path(name).name != name or name.startswith("."):
+        raise NameTaken(f"--name {name!r}: give a plain file name, without a folder")
+    if name in ("index.json", "METADATA.json"):
+        raise NameTaken(f"--name {name!r} is the folder's own {name}; choose another name")
+    for entry in _index(folder)["responses"]:
+        if entry.get("body") == name and entry.get("url") != url:
+            raise NameTaken(
+                f"--name {name!r} already holds the body of {entry['url']} in {folder}; "
+                "choose another name (a site prefix keeps several sites' files apart)"
+            )
+
+
+def _index(folder: Path) -> dict:
+    index_file = folder / "index.json"
+    return json.loads(index_file.read_text()) if index_file.exists() else {"responses": []}
+
+
+def dumps(value, indent: int = 0) -> str:
+    """JSON as the hand-written recordings files are: indented, a list of scalars on one line."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {dumps(v, indent + 2)}"
+                 for k, v in value.items()]  # fmt: skip
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        items = [f"{inner}{dumps(v, indent + 2)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 @dataclass
 class Fetched:
     url: str
@@ -85,15 +121,21 @@ def save_response(
     """Store ``fetched`` in ``folder`` (body file, index entry, provenance); return the body.
 
     ``built_from`` (what a hand-built body was written from) marks it BUILT rather than
-    captured, in ``METADATA.json`` and its index entry.
+    captured, in ``METADATA.json`` and its index entry. The file's provenance goes to
+    ``METADATA.json``'s ``provenance`` when that is a per-file map (what ``moisson
+    new-spider`` starts), else, beside a hand-written ``provenance`` text, to its ``files``.
+    ``name`` must not be another URL's body (``NameTaken``); without it the name comes from
+    the URL, prefixed with the host in a folder that holds other hosts' responses.
     """
+    if name:
+        check_name(folder, name, fetched.url)
     folder.mkdir(parents=True, exist_ok=True)
     fetched_at = fetched_at or datetime.now(UTC)
-    name = name or _file_name(fetched, folder)
+    index = _index(folder)
+    name = name or _file_name(fetched, folder, index)
     body_path = folder / name
     body_path.write_bytes(fetched.body)
     index_file = folder / "index.json"
-    index = json.loads(index_file.read_text()) if index_file.exists() else {"responses": []}
     entry = {
         "url": fetched.url,
         "status": fetched.status,
@@ -104,35 +146,37 @@ def save_response(
     if built_from:
         entry["built"] = True
     index["responses"] = [r for r in index["responses"] if r.get("url") != fetched.url] + [entry]
-    index_file.write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n")
+    index_file.write_text(dumps(index) + "\n")
     metadata_file = folder / "METADATA.json"
     metadata = json.loads(metadata_file.read_text()) if metadata_file.exists() else {}
     metadata.setdefault("spider", folder.name)
-    provenance = metadata.get("provenance")
-    if not isinstance(provenance, dict):
-        provenance = {"earlier": provenance} if provenance else {}
+    text = metadata.get("provenance")
+    per_file = metadata.setdefault("files", {}) if isinstance(text, str) and text else None
+    if per_file is None:
+        per_file = metadata["provenance"] = text if isinstance(text, dict) else {}
     if built_from:
-        provenance[name] = (
+        per_file[name] = (
             f"BUILT, not captured: {built_from}; served as {fetched.url}; added on "
             f"{fetched_at.isoformat()} (moisson record --from-file)"
         )
     else:
-        provenance[name] = (
-            f"CAPTURED from {fetched.url} on {fetched_at.isoformat()} (moisson record)"
-        )
-    metadata["provenance"] = provenance
+        per_file[name] = f"CAPTURED from {fetched.url} on {fetched_at.isoformat()} (moisson record)"
     captured = metadata.get("captured")
-    if len(provenance) == 1 or captured is None:
+    if captured is None or (set(per_file) == {name} and per_file is metadata["provenance"]):
         metadata["captured"] = not built_from
     elif captured is not (not built_from):
         metadata["captured"] = "partly"
-    metadata_file.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    metadata_file.write_text(dumps(metadata) + "\n")
     return body_path
 
 
-def _file_name(fetched: Fetched, folder: Path) -> str:
+def _file_name(fetched: Fetched, folder: Path, index: dict) -> str:
     parts = urlparse(fetched.url)
     stem = re.sub(r"[^A-Za-z0-9]+", "-", f"{parts.path} {parts.query}").strip("-")[:80] or "root"
+    hosts = {urlparse(r.get("url", "")).netloc for r in index["responses"]}
+    if hosts - {parts.netloc}:  # several sites' files in one folder: say whose
+        site = parts.netloc.removeprefix("www.")
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", site).strip("-") + "-" + stem
     mime = (fetched.content_type or "").split(";")[0].strip()
     extension = EXTENSIONS.get(mime) or mimetypes.guess_extension(mime) or ".bin"
     name, number = f"{stem}{extension}", 1

@@ -1,15 +1,15 @@
 """Sessions: dates to timezone-aware UTC, open ends, impossible ranges, pace.
 
-Platforms give ISO dates here; a date that is not ISO (a future spider's « Du 3 mars au
-12 avril ») goes through the dates normaliser (``pipelines/normalise/dates.py``), which
-also reads a free-text pace (« À votre rythme »). A date without an offset is in the
-platform's zone: the session's ``timezone`` key, else the spider's ``timezone`` attribute,
-else Europe/Paris. One rule for every day written without a time, ISO ("2018-12-10") or
-free text: as a start it begins at 00:00, as an end (course or enrolment) it lasts until
-23:59:59 of that day in that zone. Richie writes
-"no end" as year 9999 (its MAX_DATE); any year from 9999 on means "open". A session
-whose end precedes its start keeps its start and loses its end, and is counted. A price
-that is not a finite number (``NaN``) is dropped and counted; the session and its course stay.
+Platforms give ISO dates here; a date that is not ISO (a future spider's « Du 3 mars au 12
+avril ») goes through the dates normaliser (``pipelines/normalise/dates.py``), which also
+reads a free-text pace (« À votre rythme »). A date without an offset is in the platform's
+zone: the session's ``timezone`` key, else its site's ``timezone`` in a data file of sites,
+else the spider's ``timezone`` attribute, else Europe/Paris. One rule for every day written
+without a time, ISO ("2018-12-10") or free text: as a start it begins at 00:00, as an end
+(course or enrolment) it lasts until 23:59:59 of that day in that zone. Richie writes "no
+end" as year 9999 (its MAX_DATE); any year from 9999 on means "open". A session whose end
+precedes its start keeps its start and loses its end, and is counted. A price that is not a
+finite number (``NaN``) is dropped and counted; the session and its course stay.
 """
 
 from __future__ import annotations
@@ -184,14 +184,22 @@ class SessionsPipeline(Pipeline):
         super().__init__(crawler)
         settings = crawler.settings if crawler is not None else None
         self.today = reference_time(settings).astimezone(PARIS).date()
-        spider = getattr(crawler, "spider", None) if crawler is not None else None
-        self.zone = zone_of(getattr(spider, "timezone", None))
+        self.spider = getattr(crawler, "spider", None) if crawler is not None else None
+        self.zone = zone_of(getattr(self.spider, "timezone", None))
+        self.zones: dict[str | None, ZoneInfo] = {}
+
+    def zone_for(self, platform: str | None) -> ZoneInfo:
+        """The platform's zone: its site's (``spider.timezone_for``), else the spider's."""
+        if platform not in self.zones:
+            own = getattr(self.spider, "timezone_for", None)
+            self.zones[platform] = zone_of(own(platform)) if callable(own) else self.zone
+        return self.zones[platform]
 
     def process_item(self, item):
         counters: dict[str, int] = {}
+        zone = self.zone_for(item.get("platform"))
         item["sessions_normalised"] = [
-            normalise_session(raw, counters, self.today, self.zone)
-            for raw in item.get("sessions") or []
+            normalise_session(raw, counters, self.today, zone) for raw in item.get("sessions") or []
         ]
         for key, count in counters.items():
             self.inc(key, count)

@@ -23,6 +23,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from portal import alerts as alert_routes
 from portal import api, formatting, pages
 from portal.params import DropEmptyParams
+from portal.response_cache import AnswerStore, ResponseCache
 from portal.urls import public_base_url, trusted_hosts
 from storage.cache import MinuteCache
 
@@ -77,7 +78,7 @@ def create_app(
     hosts: Sequence[str] = (),
     alerts: alert_routes.Alerts | None = None,
 ) -> FastAPI:
-    """The portal on ``engine``; ``cache_size`` 0 recomputes counts and facets every time.
+    """The portal on ``engine``; ``cache_size`` 0 recomputes counts, facets and answers every time.
 
     ``public_url`` (``https://cours.example.fr``) builds every absolute URL; with it or with
     ``hosts``, a request for any other host is refused (400) before it reaches a route.
@@ -109,6 +110,9 @@ def create_app(
     app.include_router(alert_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(f"{DOCS}/static", StaticFiles(packages=[SWAGGER_UI]), name="swagger-ui")
+    # innermost: it keys on the query DropEmptyParams has cleaned, after the host check
+    app.state.answers = AnswerStore(cache_size)
+    app.add_middleware(ResponseCache, store=app.state.answers, clock=app.state.clock)
     app.add_middleware(DropEmptyParams)
     if allowed:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -178,11 +178,13 @@ class CatalogueWriter:
                 .limit(1)
             ).scalar()
 
-    def platforms_of_spider(self, spider: str) -> list[int]:
+    def platforms_of_spider(self, spider: str, only: Collection[str] | None = None) -> list[int]:
+        """The ids of the platforms ``spider`` feeds; of those named in ``only`` if given."""
+        query = select(Platform.id).where(Platform.spider == spider)
+        if only is not None:
+            query = query.where(Platform.name.in_(list(only)))
         with self.engine.connect() as conn:
-            return list(
-                conn.execute(select(Platform.id).where(Platform.spider == spider)).scalars()
-            )
+            return list(conn.execute(query).scalars())
 
     def mark_missing(
         self, run_id: int, platform_ids: Sequence[int], when: datetime, hide_after: int = 3

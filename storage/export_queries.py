@@ -3,10 +3,11 @@
 An export reads every visible course a search selects (``storage.search.CourseFilters``),
 in id order, resuming after the last id read (keyset paging). Each batch is a fixed number
 of set-based statements, whatever its size: the batch's course rows (only the columns the
-writers use), then its visible sessions, organisations, topics and visible listings, each
-read once for all the batch's ids. No listing's JSON ``record`` is read: the writers use
-nothing that lives only there. What is held at once is one batch whatever the size of the
-catalogue; on PostgreSQL the rows come through a server-side cursor.
+writers use), then its visible sessions, ROME codes (``storage.codes``), organisations,
+topics and visible listings, each read once for all the batch's ids. Of a listing's JSON
+``record`` only the stated codes are read (``record["codes"]``, extracted by the database):
+the writers use nothing else that lives only there. What is held at once is one batch
+whatever the size of the catalogue; on PostgreSQL the rows come through a server-side cursor.
 
 A course is described with the keys the writers read, named and valued as
 ``storage.search.course_details`` names them (the course page's description), so a writer
@@ -21,10 +22,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 from storage import ratings
+from storage.codes import coded_jobs, course_codes
 from storage.models import (
     Course,
     Listing,
@@ -38,6 +40,9 @@ from storage.models import (
 from storage.search import CourseFilters, _Search, course_facts, next_session, session_states
 
 BATCH = 500
+# the batch's ids, bound once as one list (an expanding parameter): the statements are
+# built and compiled once, not coerced id by id for every batch
+IDS = bindparam("ids", expanding=True)
 
 COURSE_COLUMNS = (
     Course.id,
@@ -95,11 +100,13 @@ def export_courses(
 
 
 def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
-    """The batch's courses with their sessions, organisations, topics and listings: four
-    statements, one per kind, for all of them."""
+    """The batch's courses with their sessions, ROME codes, organisations, topics and
+    listings (with the codes they state): five statements, one per kind, for all of them."""
     ids = [row.id for row in rows]
     sessions = _sessions(conn, ids, now)
+    rome = coded_jobs(conn, ids)
     organisations, topics, listings = defaultdict(list), defaultdict(list), defaultdict(list)
+    stated = defaultdict(list)
     for row in conn.execute(
         select(
             course_organisation.c.course_id,
@@ -108,28 +115,38 @@ def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
             Organisation.siret,
         )
         .join(Organisation, Organisation.id == course_organisation.c.organisation_id)
-        .where(course_organisation.c.course_id.in_(ids))
-        .order_by(Organisation.name)
-    ):
+        .where(course_organisation.c.course_id.in_(IDS))
+        .order_by(Organisation.name),
+        {"ids": ids},
+    ).all():
         organisations[row.course_id].append(
             {"name": row.name, "legal_name": row.legal_name, "siret": row.siret}
         )
     for row in conn.execute(
         select(course_topic.c.course_id, Topic.label)
         .join(Topic, Topic.id == course_topic.c.topic_id)
-        .where(course_topic.c.course_id.in_(ids))
-        .order_by(Topic.label)
-    ):
+        .where(course_topic.c.course_id.in_(IDS))
+        .order_by(Topic.label),
+        {"ids": ids},
+    ).all():
         topics[row.course_id].append({"label": row.label})
     for row in conn.execute(
-        select(Listing.course_id, Listing.url, Platform.name, Platform.label)
+        select(
+            Listing.course_id,
+            Listing.url,
+            Platform.name,
+            Platform.label,
+            Listing.record["codes"].label("codes"),  # the stated codes alone, not the record
+        )
         .join(Platform, Platform.id == Listing.platform_id)
-        .where(Listing.course_id.in_(ids), Listing.hidden.is_(False))
-        .order_by(Listing.first_seen, Listing.id)  # the order course_details reads them in
-    ):
+        .where(Listing.course_id.in_(IDS), Listing.hidden.is_(False))
+        .order_by(Listing.first_seen, Listing.id),  # the order course_details reads them in
+        {"ids": ids},
+    ).all():
         listings[row.course_id].append(
             {"platform": row.name, "platform_label": row.label or row.name, "url": row.url}
         )
+        stated[row.course_id].append(row.codes)
     on_five, scale = ratings.on_five, ratings.DEFAULT_SCALE
     out = []
     for c in rows:
@@ -144,6 +161,7 @@ def _described(conn: Connection, rows: list, now: datetime) -> list[dict]:
                 "listings": sorted(listings.get(c.id, []), key=lambda lst: lst["platform"]),
                 "next_session": next_session(course_sessions),
                 "sessions": course_sessions,
+                "codes": course_codes(stated.get(c.id, ()), rome.get(c.id, ())),
             }
         )
     return out
@@ -169,9 +187,10 @@ def _sessions(conn: Connection, ids: list[int], now: datetime) -> dict[int, list
         )
         .join(Listing, Listing.id == Session.listing_id)
         .join(Platform, Platform.id == Listing.platform_id)
-        .where(Listing.course_id.in_(ids), Listing.hidden.is_(False))
-        .order_by(Session.start.is_(None), Session.start, Session.id)
-    )
+        .where(Listing.course_id.in_(IDS), Listing.hidden.is_(False))
+        .order_by(Session.start.is_(None), Session.start, Session.id),
+        {"ids": ids},
+    ).all()
     for course_id, platform, label, url, start, end, e_start, e_end, pace, lang, effort in rows:
         session = {
             "platform": platform,

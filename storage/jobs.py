@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.engine import Engine
 
+from storage.codes import QUALIFICATION_REGISTERS, stated_code
 from storage.jobmatch import JobMatcher
 from storage.models import (
     Course,
@@ -201,10 +202,6 @@ def course_counts(engine: Engine, codes: list[str]) -> dict[str, int]:
     return counts
 
 
-# the registers of the qualifications a course leads to, as the records name them
-QUALIFICATION_REGISTERS = {"rncp": "RNCP", "rs": "RS"}
-
-
 def course_qualifications(engine: Engine, course_id: int) -> list[dict]:
     """The qualifications (RNCP, RS) the course's visible listings state it leads to."""
     with engine.connect() as conn:
@@ -216,7 +213,7 @@ def course_qualifications(engine: Engine, course_id: int) -> list[dict]:
         codes = (record or {}).get("codes") or {}
         for register, prefix in QUALIFICATION_REGISTERS.items():
             for code in codes.get(register) or []:
-                code = str(code).strip().upper().removeprefix(prefix).strip()
+                code = stated_code(register, code)
                 if code:
                     found.setdefault(
                         (prefix, code),

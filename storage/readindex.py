@@ -57,6 +57,8 @@ SOON = timedelta(days=30)
 SELF_PACED = ("self_paced", "always_open")
 LIVE_STATES = ("self_paced", "ongoing", "upcoming")
 STATE_NAMES = ("enrolment_open", "starting_soon", "self_paced", "ongoing", "upcoming", "archived")
+STATE_RANK = {name: rank for rank, name in enumerate(STATE_NAMES)}
+LIVE = frozenset(LIVE_STATES)
 """In order of priority: a course's main state is the first it is in."""
 CERTIFICATES = ("attestation", "certificate", "diploma")
 LEVELS = ("debutant", "intermediaire", "avance", "tous_niveaux")
@@ -96,14 +98,15 @@ def session_intervals(session: dict) -> dict[str, Interval]:
 def session_states(session: dict, now: datetime) -> list[str]:
     """The states of one session at ``now``, in priority order: ``session_intervals`` read
     at one instant."""
-    states = [
-        state
-        for state, (since, until) in sorted(
-            session_intervals(session).items(), key=lambda kv: STATE_NAMES.index(kv[0])
-        )
-        if since <= now < until
-    ]
-    if not set(LIVE_STATES) & set(states):
+    states = sorted(
+        (
+            state
+            for state, (since, until) in session_intervals(session).items()
+            if since <= now < until
+        ),
+        key=STATE_RANK.__getitem__,
+    )
+    if LIVE.isdisjoint(states):
         states.append("archived")
     return states
 

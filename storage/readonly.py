@@ -25,9 +25,11 @@ from storage.db import DatabaseUnavailable, current_revision, database_url, head
 
 MMAP_BYTES = 1 << 30  # address space, not memory: pages are shared with the OS's cache
 CACHE_KIB = 32 * 1024  # per pooled connection
-# connections kept, and opened beyond them at a burst: the server runs requests on up to 40
-# threads (anyio's default), each holding one connection while it reads
-POOL_SIZE, POOL_OVERFLOW = 8, 32
+# connections kept: the server runs requests on up to 40 threads (anyio's default), each
+# holding one connection while it reads. All of them stay open: a connection opened for a
+# burst and closed after it starts with a cold page cache and its pragmas to run again, which
+# halved the throughput at 20 clients. The overflow is for other readers of the same engine.
+POOL_SIZE, POOL_OVERFLOW = 40, 8
 
 
 def _sqlite_is_wal(file: Path) -> bool:

@@ -47,6 +47,7 @@ from sqlalchemy.orm import aliased
 
 from storage import ratings, readindex
 from storage.cache import MinuteCache
+from storage.codes import coded_jobs, course_codes
 from storage.models import (
     Course,
     CourseFacet,
@@ -870,7 +871,8 @@ def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
 def course_details(conn: Connection, course_ids: list[int], now: datetime) -> list[dict]:
     """``course_detail`` for several courses at once (their ids, in that order)."""
     courses = _course_dicts(conn, course_ids, now)
-    listings = defaultdict(list)
+    listings, stated = defaultdict(list), defaultdict(list)
+    rome = coded_jobs(conn, course_ids)
     for row in conn.execute(
         select(  # not ``raw``: the platform's whole record, read for nothing here
             Listing.course_id,
@@ -888,8 +890,10 @@ def course_details(conn: Connection, course_ids: list[int], now: datetime) -> li
         .order_by(Listing.first_seen, Listing.id)  # the order the course's values come in
     ):
         listings[row.course_id].append(_listing_dict(row))
+        stated[row.course_id].append((row.record or {}).get("codes"))
     for course in courses:
         found = listings[course["id"]]
+        course["codes"] = course_codes(stated[course["id"]], rome.get(course["id"], []))
         course["stated"] = {
             name: next((lst["stated"][name] for lst in found if lst["stated"][name]), None)
             for name in STATED

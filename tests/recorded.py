@@ -20,14 +20,32 @@ class Harvest:
     items: list = field(default_factory=list)
     requests: list = field(default_factory=list)
 
-    def by_id(self, external_id: str):
-        return next(i for i in self.items if i["external_id"] == external_id)
+    def by_id(self, external_id: str, platform: str | None = None):
+        """The item of ``external_id`` (on ``platform``: the sites of one spider may share
+        ids); an id found on several platforms without ``platform`` is an error."""
+        found = [
+            i
+            for i in self.items
+            if i["external_id"] == external_id and platform in (None, i.get("platform"))
+        ]
+        if len({i.get("platform") for i in found}) > 1:
+            raise LookupError(f"{external_id!r} is on several platforms: give platform=")
+        if not found:
+            raise LookupError(f"no item {external_id!r}" + (f" on {platform}" if platform else ""))
+        return found[0]
 
     def normalised(self):
-        """(kept records by external id, drop messages) after the pipelines."""
+        """(kept records by external id, drop messages) after the pipelines. Two sites'
+        kept records with one external id would hide each other: that is an error."""
         crawler = fresh_crawler(self.crawler.spider.name)
         results = normalise(crawler, [item.copy() for item in self.items])
-        kept = {i["external_id"]: i["record"] for i, reason in results if not reason}
+        kept = {}
+        for item, reason in results:
+            if reason:
+                continue
+            if item["external_id"] in kept:
+                raise LookupError(f"{item['external_id']!r} kept twice (two platforms?)")
+            kept[item["external_id"]] = item["record"]
         return kept, [reason for _i, reason in results if reason]
 
 

@@ -80,25 +80,31 @@ def test_the_lean_read_writes_what_the_course_pages_read_wrote(catalogue, fmt): 
 
 
 def test_the_export_read_is_a_constant_number_of_statements_per_batch(catalogue):  # noqa: F811
-    """Five statements a batch (courses, sessions, organisations, topics, listings), however
-    many courses, sessions and listings the batch holds: nothing is read course by course."""
-    statements = []
+    """Six statements a batch (courses, sessions, ROME codes, organisations, topics,
+    listings), however many courses, sessions and listings the batch holds: nothing is read
+    course by course, and of a listing's JSON record only its stated codes."""
+    statements, columns = [], set()
 
     def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
+    def described(conn, cursor, statement, parameters, context, executemany):
+        columns.update(column[0] for column in cursor.description or ())
+
     event.listen(catalogue.engine, "before_cursor_execute", count)
+    event.listen(catalogue.engine, "after_cursor_execute", described)
     try:
         for batch in (2, 5, VISIBLE):
             statements.clear()
             courses = list(export_courses(catalogue.engine, CourseFilters(), NOW, batch=batch))
             reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-            full = -(-len(courses) // batch)  # batches with courses: five statements each
+            full = -(-len(courses) // batch)  # batches with courses: six statements each
             empty = len(courses) % batch == 0  # then one more batch finds none: one statement
-            assert len(reads) == 5 * full + empty, (batch, reads)
-            assert not any("record" in s for s in reads)  # no listing's JSON is read
+            assert len(reads) == 6 * full + empty, (batch, reads)
+        assert "codes" in columns and "record" not in columns  # the codes, not the record
     finally:
         event.remove(catalogue.engine, "before_cursor_execute", count)
+        event.remove(catalogue.engine, "after_cursor_execute", described)
 
 
 def _cli(catalogue, fmt: str, *options: str) -> int:  # noqa: F811
@@ -158,6 +164,58 @@ def test_lheo_sessions_carry_their_dates(client, catalogue):  # noqa: F811
     start = formation.find(f"{LHEO}action/{LHEO}session/{LHEO}periode/{LHEO}debut").text
     assert start == "20261120"  # five days after the catalogue's now, a Paris day
     assert formation.findtext(f"{LHEO}action/{LHEO}prix-total-TTC") == "49.00"
+
+
+def test_official_codes_go_where_each_format_has_a_place(client, catalogue):  # noqa: F811
+    """The listing of « Statistiques descriptives » states ROME M1419 and Z9999 (a code the
+    referential lacks), RNCP 35030 and RS « RS5234 »: the stored course is linked to M1419 by
+    code, and every format says so; Z9999, unknown, is in none (LHEO: XSD-valid places)."""
+    course = catalogue.ids["oc-stats"]
+    document = etree.fromstring(_export(client, "lheo").content)
+    formation = next(f for f in document.iter(f"{LHEO}formation") if f.get("numero") == str(course))
+    domain = formation.find(f"{LHEO}domaine-formation")
+    assert [e.text for e in domain.findall(f"{LHEO}code-ROME")] == ["M1419"]
+    certifications = [
+        (child.tag.removeprefix(LHEO), child.text)
+        for certification in formation.findall(f"{LHEO}certification")
+        for child in certification
+    ]
+    assert certifications == [("code-RNCP", "35030"), ("code-RS", "5234")]
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "lheo-2.3.xsd")))
+    assert schema.validate(document), schema.error_log  # in the XSD's order
+
+    line = next(x for x in _jsonld_lines(client) if x["url"].endswith(f"/cours/{course}"))
+    identifiers = line["occupationalCredentialAwarded"]["identifier"]
+    assert [(i["propertyID"], i["value"]) for i in identifiers] == [
+        ("RNCP", "35030"),
+        ("RS", "5234"),
+    ]
+    assert [(a["educationalFramework"], a["targetName"]) for a in line["educationalAlignment"]] == [
+        ("ROME", "M1419")
+    ]
+    rows = csv.DictReader(io.StringIO(_export(client, "csv").text))
+    row = next(r for r in rows if r["id"] == str(course))
+    assert (row["rome"], row["rncp"], row["rs"], row["formacode"]) == ("M1419", "35030", "5234", "")
+    others = [f for f in document.iter(f"{LHEO}formation") if f.get("numero") != str(course)]
+    assert not any(f.find(f"{LHEO}domaine-formation/{LHEO}code-ROME") is not None for f in others)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a & b < c > d", '</x><y a="1">', 'l\'été "cité"', "tab\tline\nreturn\r end", "]]>", "é€😀"],
+)
+def test_the_lheo_writers_escaping_is_what_lxml_serialises(text):
+    """LHEO is written as text (fast): each text and attribute escaped as libxml2 does,
+    so the document is the one lxml would write, and reads back as the same text."""
+    from portal.opendata.lheo import _attribute, _escape
+
+    element = etree.Element("x", a=text)
+    element.text = text
+    assert etree.tostring(element, encoding="unicode") == (
+        f'<x a="{_attribute(text)}">{_escape(text)}</x>'
+    )
+    read = etree.fromstring(f'<x a="{_attribute(text)}">{_escape(text)}</x>')
+    assert (read.text, read.get("a")) == (text, text)
 
 
 # -- schema.org JSON-LD ------------------------------------------------------------------

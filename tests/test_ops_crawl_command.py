@@ -131,3 +131,27 @@ def test_a_terminal_gets_live_bars_and_a_table(tmp_path):
     assert "━" in text  # rich's progress bar
     assert "27/27" in text  # items (26 stored, 1 dropped) of richie's total_count
     assert "moisson crawl" in text and "healthy" in text  # the table's title and health
+
+
+def test_one_site_of_a_spider_of_several_with_dash_a(tmp_path):
+    """``-a site=PLATFORM`` crawls one configured site; a healthy run of one site marks
+    nothing missing on the spider's other sites."""
+    db = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    base = ["crawl", "openedx", "--replay", "--db", db, "--reference-time", REFERENCE_TIME]
+    first = moisson(*base, "-a", "site=fun_lms", "--quiet")
+    assert first.returncode == 0, first.stderr
+    second = moisson(*base, "-a", "site=edulib_lms", "--quiet", "--json")
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["spiders"]["openedx"]["items"] == 3
+    assert summary["spiders"]["openedx"]["missing"] == 0  # fun_lms was not read: not missing
+    assert summary["platforms"] == {"edulib_lms": 3, "fun_lms": 3}
+    two = ["crawl", "openedx", "fun_mooc", *base[2:]]
+    for args, message in [
+        ([*base, "-a", "site=nope"], "no site named 'nope'"),
+        ([*base, "-a", "site"], "-a takes NAME=VALUE"),
+        ([*two, "-a", "site=fun_lms"], "-a goes with one spider named"),
+    ]:
+        refused = moisson(*args)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr

@@ -324,3 +324,35 @@ def test_each_session_keeps_its_own_effort_and_the_course_their_span(crawler):
     assert out["normalised"]["effort_hours_per_week_max"] == 5
     record = ValidatePipeline.from_crawler(crawler).process_item(out)["record"]
     assert record.sessions[1].effort_hours_per_week_max == 5
+
+
+def test_a_sites_timezone_reaches_the_sessions_pipeline(crawler):
+    """A spider of several sites: each site's ``timezone`` (its data file entry) reads its
+    bare dates; a site without one keeps the spider's zone."""
+    from crawlers.bases.common import MoissonSpider
+
+    spider = type("Sites", (MoissonSpider,), {"name": "sites"})()
+    spider.sites = [
+        {"platform": "quebec", "timezone": "America/Montreal"},
+        {"platform": "paris"},
+    ]
+    crawler.spider = spider
+    pipeline = SessionsPipeline.from_crawler(crawler)
+    ends = [
+        pipeline.process_item(
+            item(platform=platform, sessions=[{"key": "a", "end": "2027-01-31"}])
+        )["sessions_normalised"][0]["end"]
+        for platform in ("quebec", "paris")
+    ]
+    assert ends == [
+        datetime(2027, 2, 1, 4, 59, 59, tzinfo=UTC),  # UTC-5
+        datetime(2027, 1, 31, 22, 59, 59, tzinfo=UTC),  # UTC+1
+    ]
+
+
+def test_an_unknown_site_timezone_is_refused_with_its_file_and_site(tmp_path):
+    from crawlers.bases.sites import check_timezone
+
+    with pytest.raises(ValueError, match=r"x\.json: site 'quebec': unknown timezone 'Mars/Oly"):
+        check_timezone({"platform": "quebec", "timezone": "Mars/Olympus"}, tmp_path / "x.json")
+    check_timezone({"platform": "quebec", "timezone": "America/Montreal"}, tmp_path / "x.json")

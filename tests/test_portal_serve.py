@@ -173,6 +173,16 @@ def test_serve_refuses_a_bad_number_of_workers(demo_sqlite, workers):
     assert "--workers" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("size", ["-1", "abc"])
+def test_serve_refuses_a_bad_cache_size(demo_sqlite, size):
+    result = moisson(
+        "serve", "--db", f"sqlite:///{demo_sqlite}", "--port", "0", "--cache-size", size,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "--cache-size" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def _as_a_reader_who_cannot_write() -> tuple[list[str], str]:
     """A command prefix that runs a child without the power to write where it may not."""
     if os.geteuid() != 0:

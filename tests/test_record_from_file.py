@@ -58,3 +58,75 @@ def test_bad_input_is_refused_with_the_reason_and_writes_nothing(tmp_path):
     status = record(root, "--from-file", str(built), "--source", "x", "--status", "999")
     assert status.returncode == 1 and "not an HTTP status" in status.stderr
     assert not root.exists()
+
+
+def _built(tmp_path, name="page.json", text='{"results": []}'):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_name_taken_by_another_url_or_outside_the_folder_is_refused(tmp_path):
+    root = tmp_path / "recordings"
+    first = record(root, "--from-file", _built(tmp_path), "--source", "x", "--name", "a.json")
+    assert first.returncode == 0, first.stderr
+    body = (root / "acme" / "a.json").read_bytes()
+    other = URL.replace("offset=0", "offset=10")
+    for name, reason in [
+        ("a.json", f"already holds the body of {URL}"),
+        ("../a.json", "a plain file name"),
+        ("sub/a.json", "a plain file name"),
+        ("index.json", "the folder's own index.json"),
+    ]:
+        result = moisson(
+            "record", "acme", other, "--recordings", str(root),
+            "--from-file", _built(tmp_path, text="{}"), "--source", "x", "--name", name,
+        )  # fmt: skip
+        assert result.returncode == 2 and reason in result.stderr, (name, result.stderr)
+    assert (root / "acme" / "a.json").read_bytes() == body  # nothing was overwritten
+    assert [
+        e["url"] for e in json.loads((root / "acme" / "index.json").read_text())["responses"]
+    ] == [URL]
+    # the same URL may be recorded again under its own name
+    again = record(root, "--from-file", _built(tmp_path, text="[]"), "--source", "y",
+                   "--name", "a.json")  # fmt: skip
+    assert again.returncode == 0 and (root / "acme" / "a.json").read_text() == "[]"
+
+
+def test_a_second_sites_default_name_says_its_host(tmp_path):
+    root = tmp_path / "recordings"
+    record(root, "--from-file", _built(tmp_path, "robots.txt", "User-agent: *"), "--source", "x")
+    other = "https://www.other-mooc.fr/robots.txt"
+    empty = _built(tmp_path, "robots.txt", "")
+    result = moisson(
+        "record", "acme", other, "--recordings", str(root), "--from-file", empty, "--source", "x"
+    )
+    assert result.returncode == 0, result.stderr
+    bodies = [
+        e["body"] for e in json.loads((root / "acme" / "index.json").read_text())["responses"]
+    ]
+    assert bodies == ["api-v1-0-courses-limit-10-offset-0.txt", "other-mooc-fr-robots-txt.txt"]
+
+
+def test_a_hand_written_provenance_is_kept_and_the_file_noted_beside_it(tmp_path):
+    folder = tmp_path / "recordings" / "acme"
+    folder.mkdir(parents=True)
+    written = {
+        "spider": "acme",
+        "platforms": ["acme", "acme_bis"],
+        "captured": False,
+        "provenance": "BUILT from the documented format (see files).",
+        "files": {"robots.txt": "built"},
+        "cases": {"two_runs": ["acme:1"]},
+    }
+    (folder / "METADATA.json").write_text(json.dumps(written))
+    result = record(folder.parent, "--from-file", _built(tmp_path), "--source", "the API docs",
+                    "--name", "acme-bis-courses-0.json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = (folder / "METADATA.json").read_text()
+    metadata = json.loads(text)
+    assert metadata["provenance"] == written["provenance"] and metadata["captured"] is False
+    assert metadata["files"]["robots.txt"] == "built"
+    assert metadata["files"]["acme-bis-courses-0.json"].startswith("BUILT, not captured: the API")
+    # lists of plain values stay on one line, as they were written
+    assert '"platforms": ["acme", "acme_bis"]' in text and '"two_runs": ["acme:1"]' in text

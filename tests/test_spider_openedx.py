@@ -1,4 +1,5 @@
-"""The Open edX base on FUN's LMS: course runs paged by pagination.next, one listing per course."""
+"""The Open edX base on its sites (FUN's LMS, EDUlib's): course runs paged by pagination.next,
+one listing per course."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ import json
 import pytest
 from freezegun import freeze_time
 
+from crawlers.bases.common import UnparseablePage
 from crawlers.bases.openedx import course_key
+from crawlers.spiders.openedx import OpenEdxSitesSpider
 from tests.conftest import REFERENCE_TIME
 from tests.recorded import fresh_crawler, harvest, parse_body, recorded
 
 LMS = "https://lms.fun-mooc.fr"
 API = f"{LMS}/api/courses/v1/courses/"
+EDULIB = "https://cours.edulib.org"
+SITES = {"fun_lms": LMS, "edulib_lms": EDULIB}  # the data file's sites, in its order
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +27,15 @@ def found():
 
 def test_sites_come_from_the_data_file():
     spider = fresh_crawler("openedx").spider
-    assert [s["platform"] for s in spider.sites] == ["fun_lms"]
+    assert [s["platform"] for s in spider.sites] == list(SITES)
     assert spider.platform_info("fun_lms")["base_url"] == LMS
-    assert spider.allowed_domains == ["lms.fun-mooc.fr"]
+    assert spider.platform_info("edulib_lms") == {
+        "label": "EDUlib — cours (LMS Open edX)",
+        "base_url": EDULIB,
+    }
+    assert spider.allowed_domains == ["lms.fun-mooc.fr", "cours.edulib.org"]
+    assert spider.timezone_for("edulib_lms") == "America/Montreal"  # Québec
+    assert spider.timezone_for("fun_lms") == "Europe/Paris"  # the spider's own
 
 
 def test_course_key():
@@ -34,12 +45,25 @@ def test_course_key():
         course_key("not-a-course-run-id")
 
 
-def test_paging_follows_pagination_next(found):
-    assert [r.url for r in found.requests] == [f"{API}?page=2&page_size=100"]
+def ids(found, platform):
+    return sorted(i["external_id"] for i in found.items if i["platform"] == platform)
+
+
+def test_each_site_pages_through_its_own_pagination_next(found):
+    assert [r.url for r in found.requests] == [
+        f"{base}/api/courses/v1/courses/?page=2&page_size=100" for base in SITES.values()
+    ]
+
+
+def test_each_item_is_on_its_own_sites_platform(found):
+    for item in found.items:
+        assert item["url"].startswith(SITES[item["platform"]] + "/courses/")
+        assert item["image"].startswith(SITES[item["platform"]] + "/")
+        assert item["source_url"].startswith(SITES[item["platform"]] + "/api/courses/v1/")
 
 
 def test_runs_of_one_course_are_sessions_of_one_listing(found):
-    assert sorted(i["external_id"] for i in found.items) == [
+    assert ids(found, "fun_lms") == [
         "AgroParisTech+10002",
         "Paris-Saclay+71001",
         "univ-lorraine+30001",
@@ -114,10 +138,112 @@ def test_an_unreadable_page_is_counted_and_stops_paging():
     assert stats["moisson/paging/stopped/failed_page"] == 1
 
 
+def test_edulib_two_runs_old_and_new_run_ids_are_one_listing(found):
+    assert ids(found, "edulib_lms") == ["HEC+EF-101", "HEC+MKT-101", "PolyMtl+DDI101"]
+    marketing = found.by_id("HEC+MKT-101")
+    assert marketing["platform"] == "edulib_lms"
+    assert marketing["title"] == "Introduction au marketing"
+    assert marketing["url"] == f"{EDULIB}/courses/course-v1:HEC+MKT-101+H2027/about"
+    assert marketing["organisations"] == ["HEC Montréal"]
+    assert marketing["code"] == "MKT-101" and marketing["effort"] == "6 heures par semaine"
+    assert marketing["language"] == "fr"
+    assert marketing["source_url"] == f"{EDULIB}/api/courses/v1/courses/?page=2&page_size=100"
+    # the 2015 run has an id of the older ORG/NUMBER/RUN form, the 2027 one course-v1:
+    assert [s["key"] for s in marketing["sessions"]] == [
+        "HEC/MKT-101/H2015",
+        "course-v1:HEC+MKT-101+H2027",
+    ]
+    assert marketing["sessions"][0] == {
+        "key": "HEC/MKT-101/H2015",
+        "start": "2015-01-12T05:00:00Z",
+        "end": "2015-03-02T04:59:00Z",
+        "enrolment_start": "2014-11-17T05:00:00Z",
+        "enrolment_end": "2015-02-02T04:59:00Z",
+        "languages": [],
+        "pace": "scheduled",
+        "effort": "6 heures par semaine",
+    }
+    latest = marketing["sessions"][1]
+    assert latest["start"] == "2027-01-11T14:00:00Z" and latest["end"] == "2027-03-01T04:59:00Z"
+    assert latest["enrolment_start"] == "2026-11-02T14:00:00Z"
+    assert latest["enrolment_end"] == "2027-01-25T04:59:00Z"
+    assert marketing["image"] == (
+        f"{EDULIB}/asset-v1:HEC+MKT-101+H2027+type@asset+block@course_image.jpg"
+    )
+
+
+def test_edulib_self_paced_and_upcoming_courses(found):
+    finance = found.by_id("HEC+EF-101")
+    assert finance["title"] == "Comprendre les états financiers"
+    assert [(s["pace"], s["end"], s["enrolment_end"]) for s in finance["sessions"]] == [
+        ("self_paced", None, None)
+    ]
+    durable = found.by_id("PolyMtl+DDI101")
+    assert durable["title"] == "L'ingénieur, source de solutions durables"
+    assert durable["organisations"] == ["Polytechnique Montréal"]
+    assert durable["effort"] == "18 heures"
+    assert [(s["start"], s["enrolment_end"], s["pace"]) for s in durable["sessions"]] == [
+        ("2027-01-18T14:00:00Z", "2027-02-01T04:59:00Z", "scheduled")
+    ]
+
+
+def test_one_site_alone():
+    alone = OpenEdxSitesSpider(site="edulib_lms")  # -a site=edulib_lms
+    assert [s["platform"] for s in alone.sites] == ["edulib_lms"]
+    assert alone.allowed_domains == ["cours.edulib.org"]
+
+
 @freeze_time(REFERENCE_TIME)
 def test_pipelines(found):
     kept, dropped = found.normalised()
-    assert sorted(kept) == ["AgroParisTech+10002", "Paris-Saclay+71001", "univ-lorraine+30001"]
+    assert sorted(kept) == [
+        "AgroParisTech+10002",
+        "HEC+EF-101",
+        "HEC+MKT-101",
+        "Paris-Saclay+71001",
+        "PolyMtl+DDI101",
+        "univ-lorraine+30001",
+    ]
     assert dropped == []
+    assert [s.pace for s in kept["HEC+EF-101"].sessions] == ["self_paced"]
+    assert [s.start.isoformat() for s in kept["HEC+MKT-101"].sessions] == [
+        "2015-01-12T05:00:00+00:00",
+        "2027-01-11T14:00:00+00:00",
+    ]
     assert [s.pace for s in kept["AgroParisTech+10002"].sessions] == ["self_paced"]
     assert [s.pace for s in kept["Paris-Saclay+71001"].sessions] == ["scheduled"]
+
+
+def test_moisson_parse_of_a_first_page_says_its_runs_are_held():
+    from moisson.parse import parse_report
+    from tests.conftest import RECORDINGS
+
+    first = parse_report(
+        "openedx",
+        RECORDINGS / "openedx" / "edulib-courses-page-1.json",
+        f"{EDULIB}/api/courses/v1/courses/?page_size=100",
+    )
+    assert (first.items, first.requests, first.held) == (0, 1, 3)
+    assert first.explanation()[1:] == [
+        "3 object(s) read and held: the spider makes them items when the paging ends "
+        "(on the last page), not on this one"
+    ]
+    last = parse_report(
+        "openedx",
+        RECORDINGS / "openedx" / "edulib-courses-page-2.json",
+        f"{EDULIB}/api/courses/v1/courses/?page=2&page_size=100",
+    )
+    assert (last.items, last.requests, last.held) == (1, 0, 0)
+
+
+def test_a_host_of_no_configured_site_names_the_data_file():
+    items, _requests, stats = parse_body(
+        "openedx", recorded("openedx", "edulib-courses-page-2.json"),
+        "https://lms.exemple.fr/api/courses/v1/courses/?page_size=100",
+    )  # fmt: skip
+    assert items == [] and stats["moisson/pages/failed/unparseable"] == 1
+    spider = fresh_crawler("openedx").spider
+    with pytest.raises(
+        UnparseablePage, match=r"crawlers/data/openedx_sites.json names lms.fun-mooc"
+    ):
+        spider.site_for("https://lms.exemple.fr/api/courses/v1/courses/")

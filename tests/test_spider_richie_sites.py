@@ -112,3 +112,17 @@ def test_pipelines(found):
     ]
     assert [s.pace for s in kept["706"].sessions] == ["self_paced"]
     assert kept["4201"].organisations == ["CNAM"]
+
+
+def test_the_harness_names_the_platform_of_an_id_two_sites_share(found):
+    from tests.recorded import Harvest
+
+    twins = Harvest(found.crawler, items=[
+        {**found.by_id("701"), "platform": "edulib"},
+        {**found.by_id("701"), "platform": "fun_campus"},
+    ])  # fmt: skip
+    with pytest.raises(LookupError, match="several platforms"):
+        twins.by_id("701")
+    assert twins.by_id("701", platform="fun_campus")["platform"] == "fun_campus"
+    with pytest.raises(LookupError, match="kept twice"):
+        twins.normalised()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
-from tests.conftest import REFERENCE_TIME
+from tests.conftest import RECORDINGS, REFERENCE_TIME
 from tests.recorded import fresh_crawler, harvest, parse_body
 
 P1 = "https://www.pantheonsorbonne.fr/formation-en-ligne/"
@@ -177,3 +177,18 @@ def test_effort_of_each_instance_is_kept():
     assert schema_course_fields(alike)["effort"] == "PT3H"
     one = dict(node, hasCourseInstance=node["hasCourseInstance"][:1])
     assert schema_course_fields(one)["effort"] == "PT2H"
+
+
+def test_moisson_parse_on_a_site_not_yet_configured_says_where_to_add_it():
+    from moisson.parse import parse_report
+
+    page = RECORDINGS / "schema_org" / "cnam-drs101.html"
+    new_site = parse_report("schema_org", page, "https://www.exemple-universite.fr/cours/drs101")
+    assert new_site.items == 0 and new_site.exit_status == 1
+    assert new_site.not_course.startswith(
+        "not a course page: www.exemple-universite.fr is no site of "
+        "crawlers/data/schema_org_sites.json; add the site's entry there first"
+    )
+    # a configured site's page outside its rules is told by its rules
+    elsewhere = parse_report("schema_org", page, "https://formation.cnam.fr/autre/drs101")
+    assert "matches none of schema_org's course URL rules" in elsewhere.not_course

@@ -57,7 +57,7 @@ class MoissonSpider(scrapy.Spider):
     base_url: ClassVar[str]
     default_language: ClassVar[str | None] = None
     # The zone of the dates the platform writes without an offset (pipelines/sessions.py);
-    # a session's own "timezone" key overrides it.
+    # a site's "timezone" in a data file (timezone_for), then a session's own, override it.
     timezone: ClassVar[str] = "Europe/Paris"
     # Fields holding an object's id on this platform: an object with none of them is
     # skipped and counted (WITHOUT_ID) by ``items_from``; they also name a malformed one.
@@ -290,6 +290,14 @@ class MoissonSpider(scrapy.Spider):
         """True when a page we asked for was answered by a redirect to a sign-in page."""
         redirected = response.meta.get("redirect_urls") if response.request else None
         return bool(redirected) and bool(LOGIN_PATH.search(response.url))
+
+    def timezone_for(self, platform: str | None) -> str:
+        """The zone of ``platform``'s dates written without an offset: the ``timezone`` of
+        its site in a data file (``self.sites``), else the spider's ``timezone``."""
+        for site in getattr(self, "sites", None) or []:
+            if site.get("platform") == platform and site.get("timezone"):
+                return site["timezone"]
+        return self.timezone
 
     def platform_info(self, platform: str) -> dict[str, str | None]:
         """Label and base URL of a platform this spider's items name (one by default)."""

@@ -103,6 +103,10 @@ class OpenEdxSpider(SitesMixin, JsonApiSpider):
         self.runs[host].setdefault(key, []).append({**record, "_source_url": response.url})
         return None
 
+    def held_objects(self) -> int:
+        """Runs read but not yet listings: they wait for their site's paging to end."""
+        return sum(len(runs) for site in self.runs.values() for runs in site.values())
+
     def listings(self, host: str, url: str):
         site = self.by_host[host]
         gathered, self.runs[host] = self.runs[host], {}

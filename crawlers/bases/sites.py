@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from crawlers.bases.common import UnparseablePage
 
@@ -22,7 +23,24 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 @cache
 def _file_sites(path: Path) -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(path.read_text(encoding="utf-8"))["sites"])
+    sites = tuple(json.loads(path.read_text(encoding="utf-8"))["sites"])
+    for site in sites:
+        check_timezone(site, path)
+    return sites
+
+
+def check_timezone(site: dict[str, Any], path: Path) -> None:
+    """A site's optional ``timezone`` must be an IANA zone name: refused here, not later."""
+    name = site.get("timezone")
+    if name is None:
+        return
+    try:
+        ZoneInfo(str(name))
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(
+            f"{path}: site {site.get('platform')!r}: unknown timezone {name!r} "
+            "(an IANA name such as 'America/Montreal')"
+        ) from exc
 
 
 def configured_sites(filename: str, site: str | None = None) -> list[dict[str, Any]]:
@@ -73,7 +91,11 @@ class SitesMixin:
         """The site ``url`` is on; UnparseablePage for a host of no site of this spider."""
         host = urlparse(url).netloc
         if host not in self.by_host:
-            raise UnparseablePage(f"{host} is not a site of this spider")
+            where = f"crawlers/data/{self.sites_file}" if self.sites_file else "its base_url"
+            raise UnparseablePage(
+                f"{host} is not a site of this spider ({where} names "
+                f"{', '.join(self.by_host) or 'none'}; a new site is added there)"
+            )
         return self.by_host[host]
 
     def platform_info(self, platform: str) -> dict[str, str | None]:

@@ -5,8 +5,9 @@ id put in the stats, where the store pipeline (pipelines/store.py) reads it to w
 batches. When the spider closes (the first moment Scrapy knows the finish reason, after
 the pipeline's last batch): the maintainers' forced merges and splits are re-applied, the
 run is judged once (crawlers/health.py, which also sends the alerts), a healthy run marks
-the listings it did not see missing (never a worker of a distributed crawl:
-``MOISSON_MARK_MISSING`` off), and the row is completed with the stats and the verdict.
+the listings it did not see missing, on the platforms it read (never a worker of a
+distributed crawl: ``MOISSON_MARK_MISSING`` off), and the row is completed with the stats
+and the verdict.
 
 Switched on by ``CrawlRunAddon`` (crawlers/extensions/addons.py) whenever a pipeline writes
 the catalogue, whatever else ``EXTENSIONS`` says; a crawl without the store has no run.
@@ -28,6 +29,13 @@ from storage.catalogue import CatalogueWriter, RunSummary
 from storage.db import CatalogueError, make_engine
 
 logger = logging.getLogger(__name__)
+
+
+def sites_read(spider) -> list[str] | None:
+    """The platforms a spider of several sites reads in this run (``-a site=PLATFORM``
+    reads one): only their listings may be marked missing. None: the spider's own."""
+    sites = getattr(spider, "sites", None)
+    return [site["platform"] for site in sites] if sites else None
 
 
 class CrawlRunLifecycle:
@@ -83,10 +91,11 @@ class CrawlRunLifecycle:
             verdict = health.judge(self.crawler, reason, previous, self.run_id)
             try:
                 if verdict.healthy and settings.getbool("MOISSON_MARK_MISSING", True):
-                    # every platform this spider feeds (schema_org feeds several), seen or not
+                    # every platform this run read (a spider of several sites feeds
+                    # several; -a site=PLATFORM reads one), seen or not
                     missing, hidden = writer.mark_missing(
                         self.run_id,
-                        writer.platforms_of_spider(spider.name),
+                        writer.platforms_of_spider(spider.name, sites_read(spider)),
                         self.seen_at,
                         settings.getint("MOISSON_HIDE_AFTER_MISSED_RUNS", 3),
                     )

@@ -1,8 +1,9 @@
 """Any site whose course pages carry schema.org ``Course`` markup, one platform per site.
 
 The sites are data (``crawlers/data/schema_org_sites.json``): platform name, label, base
-URL, sitemaps, course URL rules and the site's language. Adding a site is adding an
-object there and a recording; no code. Each site's courses land under its own platform.
+URL, sitemaps, course URL rules, the site's language and, optionally, its timezone. Adding
+a site is adding an object there and a recording; no code. Each site's courses land under
+its own platform.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlparse
 from scrapy.http import Response
 
 from crawlers.bases.sitemap import CourseSitemapSpider
+from crawlers.bases.sites import check_timezone
 from crawlers.items import RawCourse
 
 SITES_FILE = Path(__file__).resolve().parent.parent / "data" / "schema_org_sites.json"
@@ -23,7 +25,10 @@ SITES_FILE = Path(__file__).resolve().parent.parent / "data" / "schema_org_sites
 
 @cache
 def configured_sites() -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(SITES_FILE.read_text(encoding="utf-8"))["sites"])
+    sites = tuple(json.loads(SITES_FILE.read_text(encoding="utf-8"))["sites"])
+    for site in sites:
+        check_timezone(site, SITES_FILE)
+    return sites
 
 
 class SchemaOrgSpider(CourseSitemapSpider):
@@ -31,6 +36,7 @@ class SchemaOrgSpider(CourseSitemapSpider):
     platform = None  # each site is its own platform
     platform_label = "Sites schema.org"
     base_url = None
+    sites_file = SITES_FILE.name  # named in messages (moisson parse)
 
     def __init__(self, *args, site: str | None = None, **kwargs):
         """``-a site=PLATFORM`` crawls one site only."""

@@ -12,9 +12,14 @@ import json
 from collections.abc import Iterable, Iterator
 
 from portal import formatting
+from portal.formatting import NOT_PRINTABLE
 from portal.opendata import Export, source_pages, terms
 
 CREDENTIALS = ("certificate", "diploma")  # certificate kinds that are a credential awarded
+# official codes (``storage.codes``): the qualification registers name the credential
+# awarded (its ``identifier``); the others are the course's ``educationalAlignment``
+QUALIFICATIONS = {"rncp": "RNCP", "rs": "RS"}
+ALIGNMENTS = {"rome": "ROME", "formacode": "Formacode", "nsf": "NSF"}
 
 
 def iso_duration(course: dict) -> str | None:
@@ -45,77 +50,112 @@ def _offers(course: dict) -> list[dict]:
 
 def _credential(course: dict) -> dict | None:
     kind, exit_level = course["certificate"]["kind"], course["qualification"]["exit"]
-    if kind not in CREDENTIALS and exit_level is None:
+    identifiers = [
+        {"@type": "PropertyValue", "propertyID": register, "value": _p(code)}
+        for key, register in QUALIFICATIONS.items()
+        for code in course["codes"][key]
+    ]
+    if kind not in CREDENTIALS and exit_level is None and not identifiers:
         return None
-    return {
-        "@type": "EducationalOccupationalCredential",
-        "credentialCategory": formatting.label("certificate", kind)
-        if kind in CREDENTIALS
-        else None,
-        "educationalLevel": formatting.qualification_text(exit_level) if exit_level else None,
-    }
+    return _compact(
+        {
+            "@type": "EducationalOccupationalCredential",
+            "credentialCategory": formatting.label("certificate", kind)
+            if kind in CREDENTIALS
+            else None,
+            "educationalLevel": formatting.qualification_text(exit_level) if exit_level else None,
+            "identifier": identifiers or None,
+        }
+    )
+
+
+def _alignments(course: dict) -> list[dict] | None:
+    """The course's ROME jobs and training domains (Formacode, NSF) as ``AlignmentObject``s."""
+    found = [
+        {
+            "@type": "AlignmentObject",
+            "alignmentType": "educationalSubject",
+            "educationalFramework": framework,
+            "targetName": _p(code),
+        }
+        for key, framework in ALIGNMENTS.items()
+        for code in course["codes"][key]
+    ]
+    return found or None
+
+
+def _p(text):
+    """A text from the catalogue made printable as the page around it (None stays None)."""
+    return NOT_PRINTABLE.sub("", text) if type(text) is str else formatting.printable(text)
+
+
+def _compact(data: dict) -> dict:
+    """Without its empty (None) values."""
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _instance(s: dict) -> dict:
+    return _compact(
+        {
+            "@type": "CourseInstance",
+            "courseMode": "online",
+            "startDate": s["start"].isoformat() if s["start"] else None,
+            "endDate": s["end"].isoformat() if s["end"] else None,
+            "inLanguage": _p(s["language"]),
+            "url": _p(s["url"]),
+            "provider": {"@type": "Organization", "name": _p(s["platform_label"])},
+            "courseWorkload": _p(s["effort"]["text"]),
+        }
+    )
 
 
 def course_json_ld(course: dict, url: str) -> dict:
-    """The schema.org ``Course`` of a course (``course_detail``) whose page is at ``url``."""
+    """The schema.org ``Course`` of a course (``course_detail``) whose page is at ``url``.
+
+    Empty values are left out and every text from the catalogue goes through ``_p``
+    (``formatting.printable``), each where it is placed: the object is built once a course
+    in an export, so nothing walks it again."""
     licence = terms()["licence"]
     data = {
         "@context": "https://schema.org",
         "@type": "Course",
-        "@id": url,
-        "name": course["title"],
-        "url": url,
-        "description": formatting.plain_text(course["description"])[:5000] or None,
-        "inLanguage": course["language"],
+        "@id": _p(url),
+        "name": _p(course["title"]),
+        "url": _p(url),
+        "description": _p(formatting.plain_text(course["description"])[:5000]) or None,
+        "inLanguage": _p(course["language"]),
         "provider": [
-            {"@type": "Organization", "name": org["name"]} for org in course["organisations"]
+            _compact({"@type": "Organization", "name": _p(org["name"])})
+            for org in course["organisations"]
         ],
         "educationalLevel": formatting.label("level", course["level"]) if course["level"] else None,
         "timeRequired": iso_duration(course),
         "isAccessibleForFree": course["free"],
         "offers": _offers(course) or None,
         "occupationalCredentialAwarded": _credential(course),
-        "about": [topic["label"] for topic in course["topics"]] or None,
-        "sameAs": [page["url"] for page in source_pages(course)] or None,
+        "educationalAlignment": _alignments(course),
+        "about": [_p(topic["label"]) for topic in course["topics"]] or None,
+        "sameAs": [_p(page["url"]) for page in source_pages(course)] or None,
         "dateModified": course["updated_at"].isoformat(),
         "sdPublisher": {"@type": "Organization", "name": terms()["publisher"]},
         "sdLicense": licence["url"],
-        "hasCourseInstance": [
-            {
-                "@type": "CourseInstance",
-                "courseMode": "online",
-                "startDate": s["start"].isoformat() if s["start"] else None,
-                "endDate": s["end"].isoformat() if s["end"] else None,
-                "inLanguage": s["language"],
-                "url": s["url"],
-                "provider": {"@type": "Organization", "name": s["platform_label"]},
-                "courseWorkload": s["effort"]["text"],
-            }
-            for s in course["sessions"]
-        ],
+        "hasCourseInstance": [_instance(s) for s in course["sessions"]],
     }
     if course["rating"]["value_5"] is not None:
-        data["aggregateRating"] = {
-            "@type": "AggregateRating",
-            "ratingValue": course["rating"]["value_5"],
-            "bestRating": 5,
-            "worstRating": 0,
-            "ratingCount": course["rating"]["count"],
-        }
-    return _clean(data)
-
-
-def _clean(value):
-    """Without empty values, and printable as the page around it."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return formatting.printable(value)
+        data["aggregateRating"] = _compact(
+            {
+                "@type": "AggregateRating",
+                "ratingValue": course["rating"]["value_5"],
+                "bestRating": 5,
+                "worstRating": 0,
+                "ratingCount": course["rating"]["count"],
+            }
+        )
+    return _compact(data)
 
 
 def write_jsonld(courses: Iterable[dict], export: Export) -> Iterator[str]:
     """JSON Lines: one ``Course`` per line, UTF-8, no line break inside a line."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder for all
     for course in courses:
-        data = course_json_ld(course, export.course_url(course["id"]))
-        yield json.dumps(data, ensure_ascii=False, default=str) + "\n"
+        yield encode(course_json_ld(course, export.course_url(course["id"]))) + "\n"

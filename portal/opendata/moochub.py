@@ -110,7 +110,8 @@ def write_moochub(courses: Iterable[dict], export: Export) -> Iterator[str]:
     }
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "data": ['
     separator = "\n"
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for all
     for course in courses:
-        yield separator + json.dumps(course_resource(course, export), ensure_ascii=False)
+        yield separator + encode(course_resource(course, export))
         separator = ",\n"
     yield "\n]}\n"

@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portal import formatting
+from portal.formatting import NOT_PRINTABLE
 from portal.opendata import Export, source_pages, terms
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)  # each start is one character
 LIST_SEPARATOR = " | "
 CSV_NAME = "courses.csv"
 
@@ -157,15 +159,40 @@ FIELDS = (
         "where to enrol in that session",
         lambda c, e: _next(c, "url"),
     ),
+    *(
+        Field(
+            register,
+            "string",
+            f"{name} codes{note}, same separator",
+            lambda c, e, register=register: _joined(c["codes"][register]),
+        )
+        for register, name, note in (
+            ("rome", "ROME 4.0 job", " (from codes the platforms state)"),
+            ("rncp", "RNCP qualification", " (without the RNCP prefix)"),
+            ("rs", "Répertoire spécifique qualification", " (without the RS prefix)"),
+            ("formacode", "Formacode training domain", ""),
+            ("nsf", "NSF training domain", ""),
+        )
+    ),
     Field("sessions", "integer", "number of visible sessions", lambda c, e: len(c["sessions"])),
     Field("updated_at", "datetime", "last change (UTC)", lambda c, e: _utc(c["updated_at"])),
 )
 
 
 def cell(value) -> str:
-    """One CSV cell: empty for None, ``true``/``false``, text made printable and inert."""
+    """One CSV cell: empty for None, ``true``/``false``, text made printable and inert.
+
+    Dispatched on the exact type first (it runs for every cell of every row)."""
     if value is None:
         return ""
+    kind = type(value)
+    if kind is str:
+        text = NOT_PRINTABLE.sub("", value)
+        return "'" + text if text[:1] in FORMULA_FIRST else text
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return repr(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -179,8 +206,9 @@ def write_csv(courses: Iterable[dict], export: Export) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(f.name for f in FIELDS)
+    values = tuple(f.value for f in FIELDS)
     for course in courses:
-        writer.writerow(cell(f.value(course, export)) for f in FIELDS)
+        writer.writerow([cell(value(course, export)) for value in values])
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)
