@@ -1,8 +1,11 @@
 """What an incremental second night costs against a full crawl: requests and bytes.
 
-    .venv/bin/python -m benchmarks.incremental [--spiders openclassrooms udemy schema_org]
+    .venv/bin/python -m benchmarks.incremental [--spiders openclassrooms udemy …]
 
-Three replayed crawls of the sitemap spiders into a fresh SQLite catalogue, through
+Three replayed crawls of the sitemap spiders (course pages, sitemaps asked for
+conditionally) and of the API spiders whose pages are asked for conditionally or whose
+records state their change (fun_mooc, richie_sites, coursera, canal_u) into a fresh
+SQLite catalogue, through
 ``moisson crawl --replay --json`` (Scrapy's real engine; the replay answers conditional
 requests as a server would, crawlers/replay.py): the first night, then the second night
 incremental (the default) and, as the baseline, a second night with
@@ -19,8 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from crawlers import incremental
+
 REFERENCE_TIME = "2026-11-15T12:00:00+01:00"  # the recordings' "now"
-SPIDERS = ("openclassrooms", "udemy", "schema_org")
+SPIDERS = (
+    "openclassrooms", "udemy", "schema_org", "fun_mooc", "richie_sites", "coursera", "canal_u",
+)  # fmt: skip
 
 
 def night(db: str, spiders: list[str], *extra: str) -> dict:
@@ -36,8 +43,9 @@ def night(db: str, spiders: list[str], *extra: str) -> dict:
             total[key] += report[key]
     total["incremental"] = {
         key: sum(r["incremental"].get(key, 0) for r in reports.values())
-        for key in ("conditional", "not_modified", "skipped_lastmod")
+        for key in incremental.COUNTERS
     }
+    total["spiders"] = {name: (r["requests"], r["bytes"]) for name, r in reports.items()}
     return total
 
 
@@ -61,8 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         "incremental night: {conditional} conditional requests, {not_modified} answered 304, "
-        "{skipped_lastmod} pages skipped by sitemap lastmod".format(**second["incremental"])
+        "{skipped_lastmod} pages skipped by sitemap lastmod, {skipped_modified} API records "
+        "skipped by their modified date".format(**second["incremental"])
     )
+    print(f"{'per spider (incremental / full)':34}{'requests':>10}{'bytes':>12}")
+    for name in args.spiders:
+        (requests, size), (all_requests, all_size) = second["spiders"][name], full["spiders"][name]
+        print(f"  {name:32}{requests:>4} / {all_requests:<4}{size:>9,} / {all_size:,}")
     print(
         f"listings seen unchanged: {second['unchanged']} (full night: {full['unchanged']}); "
         f"marked missing: {second['missing']}"

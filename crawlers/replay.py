@@ -14,7 +14,9 @@ Conditional requests are answered as a server would: every replayed response car
 the ``ETag`` its entry records or, if none, one derived from its body's bytes, and the
 ``Last-Modified`` its entry records, if any; a request whose ``If-None-Match`` names
 that ETag, or whose ``If-Modified-Since`` is not earlier than that Last-Modified, gets a
-``304 Not Modified`` with no body (``replay/not_modified``). A second replayed night
+``304 Not Modified`` with no body (``replay/not_modified``), unless the entry's status is
+not a 2xx (RFC 9110 13.2.1: an error answer ignores the preconditions) or the entry is
+cut short (it stands for a failing connection). A second replayed night
 therefore costs what a second night on the platform would (benchmarks/incremental.py).
 """
 
@@ -99,7 +101,10 @@ class ReplayDownloadHandler(BaseDownloadHandler):
         headers = Headers(entry.get("headers") or {})
         if not headers.get("ETag"):
             headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-        if not_modified(request, headers):
+        # RFC 9110, 13.2.1: preconditions are ignored when the answer would not be a 2xx;
+        # an entry cut short stands for a connection that fails, asked for or not
+        intact = 200 <= int(entry.get("status", 200)) < 300 and "truncate_at" not in entry
+        if intact and not_modified(request, headers):
             stats.inc_value("replay/not_modified")
             kept = {k: headers[k] for k in (b"ETag", b"Last-Modified") if headers.get(k)}
             return Response(

@@ -44,7 +44,9 @@ class SpiderResult:
     faults: dict[str, int] = field(default_factory=dict)
     lost: dict[str, int] = field(default_factory=dict)  # stated values not used, by field/reason
     # incremental crawl (crawlers/incremental.py): conditional requests sent, pages answered
-    # 304 (not_modified) and pages not asked for (skipped_lastmod)
+    # 304 (not_modified, course pages and list pages), courses not asked for or not built
+    # again for an unchanged stated change date (skipped_lastmod: a sitemap's;
+    # skipped_modified: an API record's) and stated change dates that could not be read
     incremental: dict[str, int] = field(default_factory=dict)
     crawl_run_id: int | None = None
 
@@ -82,11 +84,9 @@ class SpiderResult:
 
 
 def incremental_counts(stats: dict) -> dict[str, int]:
-    """Pages asked for conditionally, answered 304, or skipped for an unchanged lastmod."""
-    return {
-        name: stats.get(f"{INCREMENTAL}{name}", 0)
-        for name in (incremental.CONDITIONAL, incremental.NOT_MODIFIED, incremental.SKIPPED)
-    }
+    """Pages asked for conditionally, answered 304; courses skipped for an unchanged stated
+    change date; stated change dates that could not be read."""
+    return {name: stats.get(f"{INCREMENTAL}{name}", 0) for name in incremental.COUNTERS}
 
 
 def faults(stats: dict) -> dict[str, int]:

@@ -44,7 +44,13 @@ def details(result) -> list[str]:
             f"incremental: {unchanged.get('conditional', 0)} conditional requests, "
             f"{unchanged.get('not_modified', 0)} not modified (304), "
             f"{unchanged.get('skipped_lastmod', 0)} skipped (sitemap lastmod), "
+            f"{unchanged.get('skipped_modified', 0)} skipped (API modified), "
             "all seen unchanged"
+            + (
+                f"; {unchanged['bad_change_date']} unreadable change dates"
+                if unchanged.get("bad_change_date")
+                else ""
+            )
         )
     if result.faults:
         lines.append("faults: " + ", ".join(f"{k} {v}" for k, v in result.faults.items()))

@@ -12,6 +12,10 @@ LOST_PREFIX = "moisson/fields/lost/"
 # an unchanged sitemap lastmod: crawlers/incremental.py), with ``platform`` and
 # ``external_id``; the store marks the listing seen (pipelines/store.py).
 LISTING_SEEN_UNCHANGED = object()
+# Signal a spider sends for a list page (a sitemap, an API page) it read in full, with
+# ``page``: its URL, validators, next page and how many courses it listed; the store keeps
+# its validators if they all came into the catalogue (pipelines/store.py).
+LIST_PAGE_READ = object()
 
 
 class DropCourse(DropItem):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from pipelines.common import LISTING_SEEN_UNCHANGED, Pipeline, reference_time
+from pipelines.common import LIST_PAGE_READ, LISTING_SEEN_UNCHANGED, Pipeline, reference_time
 from storage.catalogue import CatalogueWriter, StoreCounts
 from storage.db import CatalogueError, ensure_schema, make_engine
 
@@ -60,6 +60,10 @@ class CatalogueStorePipeline(Pipeline):
         self.validators: dict[str, list[dict]] = {}
         self.seen_unchanged: dict[str, list[str]] = {}
         crawler.signals.connect(self.listing_seen_unchanged, signal=LISTING_SEEN_UNCHANGED)
+        # list pages read in full, and the listings each listed (stored or seen) this run
+        self.list_pages: list[dict] = []
+        self.listed: dict[str, set[tuple[str, str]]] = {}
+        crawler.signals.connect(self.list_page_read, signal=LIST_PAGE_READ)
 
     def open_spider(self, spider=None):
         self.engine = make_engine(self.url)
@@ -77,6 +81,10 @@ class CatalogueStorePipeline(Pipeline):
         buffer.append((item["record"], item.get("raw")))
         if item.get("validators"):
             record = item["record"]
+            if item["validators"].get("listed_on"):
+                self.listed.setdefault(item["validators"]["listed_on"], set()).add(
+                    (record.platform, record.external_id)
+                )
             self.validators.setdefault(record.platform, []).append(
                 {
                     **item["validators"],
@@ -88,8 +96,15 @@ class CatalogueStorePipeline(Pipeline):
             self.flush()
         return item
 
-    def listing_seen_unchanged(self, platform: str, external_id: str) -> None:
+    def listing_seen_unchanged(
+        self, platform: str, external_id: str, listed_on: str | None = None
+    ) -> None:
         self.seen_unchanged.setdefault(platform, []).append(external_id)
+        if listed_on:
+            self.listed.setdefault(listed_on, set()).add((platform, external_id))
+
+    def list_page_read(self, page: dict) -> None:
+        self.list_pages.append(page)
 
     def flush(self) -> None:
         buffers, self.buffers = self.buffers, {}
@@ -153,8 +168,35 @@ class CatalogueStorePipeline(Pipeline):
         except CatalogueError as exc:  # the pages are read in full next night: no loss
             logger.warning("could not keep page validators: %s", exc)
 
+    def keep_list_pages(self) -> None:
+        """Keep the validators of each list page read in full whose courses all came into
+        the catalogue (every one it listed stored or seen, nothing failed or quarantined in
+        the run); forget the others', so the next night reads them in full."""
+        stats = self.crawler.stats
+        clean = not stats.get_value(STORE_FAILED) and not stats.get_value(QUARANTINED)
+        kept, forgotten = [], []
+        for page in self.list_pages:
+            listed = self.listed.get(page["url"], set())
+            if (
+                clean
+                and (page["etag"] or page["last_modified"])
+                and page["expected"] > 0
+                and len(listed) == page["expected"]
+            ):
+                ids = [(self.platform_for(p), external_id) for p, external_id in listed]
+                kept.append({**page, "listed": ids})
+            else:
+                forgotten.append(page["url"])
+        try:
+            self.writer.keep_list_pages(
+                self.crawler.spider.name, kept, forgotten, list(self.platform_ids.values())
+            )
+        except CatalogueError as exc:  # the pages are read in full next night: no loss
+            logger.warning("could not keep list pages' validators: %s", exc)
+
     def close_spider(self, spider=None):
         try:
             self.flush()
+            self.keep_list_pages()
         finally:
             self.engine.dispose()

@@ -32,6 +32,7 @@ from storage.models import (
     CrawlRun,
     Listing,
     ListingChange,
+    ListPage,
     Organisation,
     Platform,
     QuarantinedRecord,
@@ -102,6 +103,10 @@ class RunSummary:
     stats: dict[str, Any] = field(default_factory=dict)
     healthy: bool | None = None
     health_reasons: list[str] = field(default_factory=list)
+
+
+# What a listing keeps of the page it was read from (crawlers/incremental.py).
+VALIDATORS = ("page_url", "etag", "last_modified", "lastmod", "listed_on")
 
 
 class CatalogueWriter:
@@ -655,46 +660,45 @@ class CatalogueWriter:
 
     # -- incremental crawls (crawlers/incremental.py) ------------------------------------
 
-    def page_validators(self, spider: str) -> dict[str, dict[str, str | None]]:
-        """By page URL: the listing read from it (platform, external id) and its validators."""
+    def incremental_state(self, spider: str) -> dict[str, list[dict[str, Any]]]:
+        """What the next night of ``spider`` needs: its listings (platform, external id, the
+        page read, its validators, the stated change date, the list page that listed it)
+        and its list pages' validators (``list_page``)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
+            listings = conn.execute(
                 select(
-                    Platform.name,
+                    Platform.name.label("platform"),
                     Listing.external_id,
                     Listing.page_url,
                     Listing.etag,
                     Listing.last_modified,
                     Listing.lastmod,
+                    Listing.listed_on,
                 )
                 .join(Platform, Platform.id == Listing.platform_id)
-                .where(Platform.spider == spider, Listing.page_url.is_not(None))
+                .where(Platform.spider == spider)
             )
-            return {
-                row.page_url: {
-                    "platform": row.name,
-                    "external_id": row.external_id,
-                    "etag": row.etag,
-                    "last_modified": row.last_modified,
-                    "lastmod": row.lastmod,
-                }
-                for row in rows
-            }
+            listings = [dict(row._mapping) for row in listings]
+            pages = conn.execute(
+                select(ListPage.url, ListPage.etag, ListPage.last_modified, ListPage.next_url)
+                .where(ListPage.spider == spider)
+            )  # fmt: skip
+            return {"listings": listings, "list_pages": [dict(row._mapping) for row in pages]}
 
     def set_validators(self, platform_id: int, validators: Sequence[dict[str, Any]]) -> None:
         """Keep each page's validators on its listing, if the listing holds that content.
 
-        ``validators``: ``{"external_id", "content_hash", "page_url", "etag",
-        "last_modified", "lastmod"}``. A listing whose stored hash is not the one the page
-        gave (its batch failed, its record was quarantined) keeps no validators, so the
-        next night reads the page again instead of trusting a ``304``.
+        ``validators``: ``{"external_id", "content_hash"}`` and the ``VALIDATORS``. A
+        listing whose stored hash is not the one the page gave (its batch failed, its
+        record was quarantined) keeps no validators, so the next night reads the page
+        again instead of trusting a ``304``.
         """
         rows = [
             {
                 "b_platform_id": platform_id,
                 "b_external_id": v["external_id"],
                 "b_content_hash": v["content_hash"],
-                **{name: v.get(name) for name in ("page_url", "etag", "last_modified", "lastmod")},
+                **{name: v.get(name) for name in VALIDATORS},
             }
             for v in validators
         ]
@@ -710,6 +714,54 @@ class CatalogueWriter:
                 rows,
                 execution_options={"synchronize_session": False},
             )
+
+    def keep_list_pages(
+        self,
+        spider: str,
+        kept: Sequence[dict[str, Any]],
+        forgotten: Sequence[str],
+        platform_ids: Sequence[int],
+    ) -> None:
+        """Keep the validators of the list pages in ``kept`` (``{"url", "etag",
+        "last_modified", "next_url", "listed": [(platform_id, external_id)]}``), whose
+        courses all came into the catalogue; forget those of the pages in ``forgotten``
+        (read in full, but not every course came in: read in full next night too).
+
+        A kept page's listings become exactly ``listed``: a listing it named before and
+        no longer names leaves it (it is not seen when the page answers ``304``)."""
+        if not kept and not forgotten:
+            return
+        ours = Listing.platform_id.in_(list(platform_ids))
+        with self.engine.begin() as conn:
+            for url in [*forgotten, *(page["url"] for page in kept)]:
+                conn.execute(delete(ListPage).where(ListPage.spider == spider, ListPage.url == url))
+            for page in kept:
+                conn.execute(
+                    update(Listing)
+                    .where(ours, Listing.listed_on == page["url"])
+                    .values(listed_on=None)
+                )
+                rows = [
+                    {"b_platform_id": platform_id, "b_external_id": external_id}
+                    for platform_id, external_id in page["listed"]
+                ]
+                if rows:
+                    conn.execute(
+                        update(Listing)
+                        .where(
+                            Listing.platform_id == bindparam("b_platform_id"),
+                            Listing.external_id == bindparam("b_external_id"),
+                        )
+                        .values(listed_on=page["url"]),
+                        rows,
+                        execution_options={"synchronize_session": False},
+                    )
+                conn.execute(
+                    insert(ListPage).values(
+                        spider=spider,
+                        **{k: page.get(k) for k in ("url", "etag", "last_modified", "next_url")},
+                    )
+                )
 
     def mark_seen(
         self, run_id: int, platform_id: int, external_ids: Sequence[str], seen_at: datetime

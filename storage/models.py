@@ -253,13 +253,35 @@ class Listing(Base):
     page_url: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))  # HTTP-date, as sent
-    lastmod: Mapped[str | None] = mapped_column(String(100))  # the sitemap's, as written
+    # the change date the platform stated at that read, as written: the sitemap's
+    # ``lastmod`` or the API record's modified field (``MoissonSpider.modified_field``)
+    lastmod: Mapped[str | None] = mapped_column(String(100))
+    # The list page (a sitemap, an API page) that listed it at its last read (migration
+    # 0013): the listings of a list page answered ``304`` are the ones it names.
+    listed_on: Mapped[str | None] = mapped_column(Text)
 
     course: Mapped[Course | None] = relationship(back_populates="listings")
     platform: Mapped[Platform] = relationship()
     sessions: Mapped[list[Session]] = relationship(
         back_populates="listing", cascade="all, delete-orphan"
     )
+
+
+class ListPage(Base):
+    """A list page (a sitemap, an API page) read in full whose courses all came into the
+    catalogue: its validators, asked for next night (crawlers/incremental.py, migration
+    0013). Its courses are the listings whose ``listed_on`` is its URL."""
+
+    __tablename__ = "list_page"
+    __table_args__ = (UniqueConstraint("spider", "url"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))  # HTTP-date, as sent
+    # the page after it, for paging on when it is answered 304 (no body to read it from)
+    next_url: Mapped[str | None] = mapped_column(Text)
 
 
 class Session(Workload, Base):

@@ -9,14 +9,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawlers import politeness
+from crawlers import incremental, politeness
 from crawlers.extensions.coverage import key_field_coverage
 from crawlers.incremental import PREFIX as INCREMENTAL
-from pipelines.common import LISTING_SEEN_UNCHANGED
+from crawlers.items import RawCourse
+from pipelines.common import LIST_PAGE_READ, LISTING_SEEN_UNCHANGED
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,26 @@ class MoissonSpider(scrapy.Spider):
     # Key fields (crawlers/extensions/coverage.py) whose minimum share differs on this
     # platform: ``{"sessions_or_pace": 0}`` for a platform that never states sessions.
     key_field_minimums: ClassVar[dict[str, float]] = {}
+    # Incremental nights (crawlers/incremental.py). ``modified_field``: where a record of
+    # the platform's API states its last change (a dotted path into the item's ``raw``,
+    # e.g. ``"header.datestamp"``); None when the platform states none.
+    modified_field: ClassVar[str | None] = None
+    # Whether the spider's list pages (sitemaps, API pages) may be asked for conditionally:
+    # not when a listing is made of records of several pages (Open edX's runs).
+    conditional_list_pages: ClassVar[bool] = True
+    # What the catalogue knows of the spider's pages, read when the spider opens
+    # (``moisson parse`` and offline tests know nothing).
+    known: incremental.Known = incremental.Known()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.load_known, signal=signals.spider_opened)
+        return spider
+
+    def load_known(self, spider=None) -> None:
+        self.known = incremental.load(self.crawler)
+        self.listed: dict[str, int] = {}  # by list page: the courses it listed this run
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -115,6 +136,7 @@ class MoissonSpider(scrapy.Spider):
         objects: Iterable[Any],
         build: Callable[[Any], Any],
         id_fields: tuple[str, ...] | None = None,
+        listed_on: str | None = None,
     ) -> Iterator[Any]:
         """``build(obj)`` for each object of a page, skipping the objects it cannot read.
 
@@ -122,7 +144,8 @@ class MoissonSpider(scrapy.Spider):
         fields have the wrong shape, is counted with its id and reason (``object_skipped``)
         and the page goes on; one without an id (``id_fields``, by default the spider's
         when ``id_required``) is counted under ``WITHOUT_ID``. ``build`` returns an item or
-        None (an object it skips itself).
+        None (an object it skips itself). An item whose record states it did not change
+        since the last read is seen instead (``fresh_item``); ``listed_on``: the list page.
         """
         if id_fields is None and self.id_required:
             id_fields = self.id_fields
@@ -137,6 +160,7 @@ class MoissonSpider(scrapy.Spider):
             except SHAPE_ERRORS as exc:
                 self.object_skipped(obj, position, f"{type(exc).__name__}: {exc}")
                 continue
+            item = self.fresh_item(item, listed_on) if item is not None else None
             if item is not None:
                 yield item
 
@@ -157,11 +181,97 @@ class MoissonSpider(scrapy.Spider):
             stats.set_value(MALFORMED_NAMES, [*named, f"{name} ({reason})"])
         logger.error("skipped malformed object %s: %s", name, reason, extra={"spider": self})
 
-    def seen_unchanged(self, platform: str, external_id: str, how: str) -> None:
-        """A listing seen without reading its content again (``how``: crawlers/incremental.py)."""
-        self.crawler.stats.inc_value(f"{INCREMENTAL}{how}")
+    def seen_unchanged(
+        self, platform: str, external_id: str, how: str | None, listed_on: str | None = None
+    ) -> None:
+        """A listing seen without reading its content again (``how``: crawlers/incremental.py,
+        None when its list page's ``304`` is counted instead), listed on ``listed_on``."""
+        if how:
+            self.crawler.stats.inc_value(f"{INCREMENTAL}{how}")
         self.crawler.signals.send_catch_log(
-            LISTING_SEEN_UNCHANGED, platform=platform, external_id=external_id
+            LISTING_SEEN_UNCHANGED, platform=platform, external_id=external_id, listed_on=listed_on
+        )
+
+    # -- incremental nights (crawlers/incremental.py) -------------------------------------
+
+    def stated_unchanged(
+        self, stated: Any, known: dict[str, Any] | None, how: str, listed_on: str | None = None
+    ) -> bool:
+        """The rule of stated change dates, for sitemaps' ``lastmod`` and API records'
+        ``modified_field`` alike: True (and the listing seen) when the date stated now is
+        not later than the one of the listing's last read. A date that cannot be read is
+        counted (``bad_change_date``) and the course is read as usual."""
+        if incremental.unreadable(stated):
+            self.crawler.stats.inc_value(INCREMENTAL + incremental.BAD_CHANGE_DATE)
+            return False
+        if known and incremental.unchanged_since(stated, known):
+            self.seen_unchanged(known["platform"], known["external_id"], how, listed_on)
+            return True
+        return False
+
+    def fresh_item(self, item: Any, listed_on: str | None = None) -> Any:
+        """``item``, with what the next night needs (its list page, its stated change
+        date), or None when the record's ``modified_field`` says it did not change."""
+        if not isinstance(item, RawCourse):
+            return item
+        self.count_listed(listed_on)
+        stated = None
+        if self.modified_field:
+            stated = incremental.stated_at(item.get("raw"), self.modified_field)
+            known = self.known.listings.get((item.get("platform"), item["external_id"]))
+            if self.stated_unchanged(stated, known, incremental.SKIPPED_MODIFIED, listed_on):
+                return None
+        if self.modified_field or listed_on:
+            item["validators"] = {
+                **(item.get("validators") or {}),
+                "lastmod": stated if isinstance(stated, str) else None,
+                "listed_on": listed_on,
+            }
+        return item
+
+    def count_listed(self, listed_on: str | None) -> None:
+        """One more course listed on the list page ``listed_on`` in this run."""
+        if listed_on:
+            listed = self.__dict__.setdefault("listed", {})
+            listed[listed_on] = listed.get(listed_on, 0) + 1
+
+    def list_page_request(self, request: Request) -> Request:
+        """``request`` for a list page, with the validators of its last read, if kept."""
+        if not self.conditional_list_pages:
+            return request
+        request, asked = incremental.conditional(request, self.known.list_pages.get(request.url))
+        if asked:
+            self.crawler.stats.inc_value(INCREMENTAL + incremental.CONDITIONAL)
+        return request
+
+    def list_page_unchanged(
+        self, response: Response, see: bool = True
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A list page answered ``304``: the listings of its last read (each seen, unless
+        ``see`` is False: a sitemap's go through their own rules), and the page after it."""
+        self.crawler.stats.inc_value(INCREMENTAL + incremental.NOT_MODIFIED)
+        known = response.meta[incremental.KNOWN]
+        if see:
+            for listing in known["listings"]:
+                self.seen_unchanged(listing["platform"], listing["external_id"], None, known["url"])
+        return known["listings"], known.get("next_url")
+
+    def list_page_read(self, response: Response, next_url: str | None) -> None:
+        """A list page read in full: its validators and how many courses it listed, for the
+        store to keep if they all came into the catalogue (pipelines/store.py)."""
+        if not self.conditional_list_pages:
+            return
+        url = incremental.page_url(response)
+        validators = incremental.validators_of(response)
+        self.crawler.signals.send_catch_log(
+            LIST_PAGE_READ,
+            page={
+                "url": url,
+                "etag": validators["etag"],
+                "last_modified": validators["last_modified"],
+                "next_url": next_url,
+                "expected": self.__dict__.get("listed", {}).pop(url, 0),
+            },
         )
 
     def request_failed(self, failure) -> None:

@@ -1,10 +1,12 @@
 """Platforms with a paged public JSON API (Coursera, edX's search index, Opendatasoft).
 
 A spider on this base says where the first page is, where a page keeps its records, how to
-reach the next page and how a record becomes a ``RawCourse``. The base reads pages,
-counts those it cannot read (``unparseable``, ``http_<status>``, ``empty_page``). Paging
-stops at a page that fails or is empty, and at the ``MOISSON_MAX_PAGES`` ceiling: an API
-that announces more than it has cannot keep a crawl going (crawlers/bases/common.py).
+reach the next page and how a record becomes a ``RawCourse``. The base reads pages (asked
+for conditionally on an incremental night, crawlers/incremental.py: a ``304`` sees the
+page's listings again and pages on), counts those it cannot read (``unparseable``,
+``http_<status>``, ``empty_page``). Paging stops at a page that fails or is empty, and at
+the ``MOISSON_MAX_PAGES`` ceiling: an API that announces more than it has cannot keep a
+crawl going (crawlers/bases/common.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, ClassVar
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers import incremental
 from crawlers.bases.common import MoissonSpider, UnparseablePage, failure_reason
 from crawlers.items import RawCourse
 
@@ -36,13 +39,16 @@ class JsonApiSpider(MoissonSpider):
         return {"Accept": "application/json"}
 
     def page_request(self, url: str) -> Request | None:
-        """The page at ``url``; None past the spider's page ceiling."""
+        """The page at ``url`` (conditionally when its validators are kept,
+        crawlers/incremental.py); None past the spider's page ceiling."""
         return self.listing_page(
-            Request(
-                url,
-                callback=self.parse_page,
-                errback=self.page_request_failed,
-                headers=self.api_headers(),
+            self.list_page_request(
+                Request(
+                    url,
+                    callback=self.parse_page,
+                    errback=self.page_request_failed,
+                    headers=self.api_headers(),
+                )
             )
         )
 
@@ -60,6 +66,12 @@ class JsonApiSpider(MoissonSpider):
         raise NotImplementedError
 
     def parse_page(self, response: Response):
+        if response.status == 304:  # its records are those of its last read
+            _listings, following = self.list_page_unchanged(response)
+            request = self.page_request(following) if following else None
+            if request is not None:
+                yield request
+            return
         try:
             page = self.read_json(response)
             records = self.records(page)
@@ -73,8 +85,12 @@ class JsonApiSpider(MoissonSpider):
             self.page_failed(response, response.url, self.empty_page_reason, "no records")
             self.paging_stopped("empty_page", response.url, "no records")
             return
-        yield from self.items_from(records, lambda record: self.course_item(record, response, page))
+        listed_on = incremental.page_url(response)
+        yield from self.items_from(
+            records, lambda record: self.course_item(record, response, page), listed_on=listed_on
+        )
         following = self.next_page_url(page, response.url, len(records))
+        self.list_page_read(response, following)
         request = self.page_request(following) if following else None
         if request is not None:
             yield request

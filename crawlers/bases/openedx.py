@@ -52,6 +52,8 @@ class OpenEdxSpider(SitesMixin, JsonApiSpider):
     api_path: ClassVar[str] = "/api/courses/v1/courses/"
     page_size: ClassVar[int] = 100
     id_fields = ("id", "course_id")
+    # a listing is made of runs of several pages: a page's 304 cannot say which are unchanged
+    conditional_list_pages = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

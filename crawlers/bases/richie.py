@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers import incremental
 from crawlers.bases.common import MoissonSpider, UnparseablePage, failure_reason
 from crawlers.bases.sites import SitesMixin
 from crawlers.items import RawCourse
@@ -130,15 +131,23 @@ class RichieSpider(SitesMixin, MoissonSpider):
     # -- courses ------------------------------------------------------------------------
 
     def courses_request(self, base_url: str, offset: int) -> Request | None:
-        return self.listing_page(
-            Request(
-                self.api_url(base_url, "courses", offset, self.page_size),
-                callback=self.parse_courses,
-                errback=self.courses_failed,
-            )
+        return self.listing_page(self.courses_page(self.api_url(base_url, "courses", offset,
+                                                                self.page_size)))  # fmt: skip
+
+    def courses_page(self, url: str) -> Request:
+        """A courses page, asked for conditionally when its validators are kept
+        (crawlers/incremental.py)."""
+        return self.list_page_request(
+            Request(url, callback=self.parse_courses, errback=self.courses_failed)
         )
 
     def parse_courses(self, response: Response):
+        if response.status == 304:  # its courses are those of its last read
+            _listings, following = self.list_page_unchanged(response)
+            request = self.listing_page(self.courses_page(following)) if following else None
+            if request is not None:
+                yield request
+            return
         offset = url_offset(response.url)
         host = urlparse(response.url).netloc
         try:
@@ -154,14 +163,22 @@ class RichieSpider(SitesMixin, MoissonSpider):
             self.page_failed(response, response.url, "unparseable", str(exc))
             self.paging_stopped("failed_page", response.url, "a courses page failed")
             return
-        yield from self.items_from(objects, lambda obj: self.course_item(obj, response))
+        listed_on = incremental.page_url(response)
+        yield from self.items_from(
+            objects, lambda obj: self.course_item(obj, response), listed_on=listed_on
+        )
+        following = None
         if not objects:
             if offset < total:
                 self.paging_stopped("empty_page", response.url, f"no courses, {total} announced")
         elif offset + len(objects) < total:
-            following = self.courses_request(site["base_url"], offset + len(objects))
-            if following is not None:
-                yield following
+            following = self.api_url(
+                site["base_url"], "courses", offset + len(objects), self.page_size
+            )
+        self.list_page_read(response, following)
+        request = self.listing_page(self.courses_page(following)) if following else None
+        if request is not None:
+            yield request
 
     def courses_failed(self, failure):
         request = failure.request

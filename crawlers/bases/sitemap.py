@@ -62,7 +62,12 @@ class StructuredCourseSpider(MoissonSpider):
     def parse_course(self, response: Response):
         if response.status == 304:  # asked conditionally: the page is as we last read it
             known = response.meta[incremental.KNOWN]
-            self.seen_unchanged(known["platform"], known["external_id"], incremental.NOT_MODIFIED)
+            self.seen_unchanged(
+                known["platform"],
+                known["external_id"],
+                incremental.NOT_MODIFIED,
+                response.meta.get(incremental.LISTED_ON),
+            )
             return
         if self.redirected_to_login(response):
             self.page_failed(response, response.url, "login_redirect", "redirected to sign in")
@@ -138,26 +143,33 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
         """Scrapy's rules, from ``course_url_rules``: a course page goes to ``parse_course``."""
         return [(rule, "parse_course") for rule in self.course_url_rules]
 
-    # What the catalogue knows of the course pages (crawlers/incremental.py), by URL;
-    # loaded when a crawl starts (``moisson parse`` and offline tests know nothing).
-    known_pages: ClassVar[dict[str, dict[str, Any]]] = {}
-
     async def start(self):
-        self.known_pages = incremental.known_pages(self.crawler)
         for url in self.sitemap_urls:
             yield self.sitemap_request(url, depth=0)
 
     def sitemap_request(self, url: str, depth: int) -> Request:
-        return Request(
-            url,
-            callback=self._parse_sitemap,
-            errback=self.request_failed,
-            meta={SITEMAP_DEPTH: depth},
+        """A sitemap, asked for conditionally when its last read listed only courses that
+        all came into the catalogue (crawlers/incremental.py)."""
+        return self.list_page_request(
+            Request(
+                url,
+                callback=self._parse_sitemap,
+                errback=self.request_failed,
+                meta={SITEMAP_DEPTH: depth},
+            )
         )
 
     # -- sitemaps: Scrapy's SitemapSpider, with what it leaves out counted ----------------
 
     def _parse_sitemap(self, response: Response):
+        if response.status == 304:  # its courses are those of its last read
+            listings, _next = self.list_page_unchanged(response, see=False)
+            for known in listings:
+                entry = {"loc": known["page_url"], "lastmod": known["lastmod"]}
+                following = self.course_request(known["page_url"], entry, response.url)
+                if following is not None:
+                    yield following
+            return
         self._read: dict[str, dict[str, Any]] | None = None  # set by sitemap_filter
         self._too_large = False  # set by _get_sitemap_body
         try:
@@ -179,8 +191,11 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
             self.page_failed(response, response.url, "empty_sitemap", detail)
             return
         depth = response.meta.get(SITEMAP_DEPTH, 0) + 1
+        listed_on = incremental.page_url(response)
+        nested = False
         for request in found:
             if request.callback == self._parse_sitemap:
+                nested = True
                 if depth > self.sitemap_max_depth:
                     detail = f"sitemaps nested deeper than {self.sitemap_max_depth}"
                     self.paging_stopped("sitemap_depth", request.url, detail)
@@ -188,9 +203,11 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
                 following = self.listing_page(self.sitemap_request(request.url, depth))
             else:
                 entry = (self._read or {}).get(request.url, {"loc": request.url})
-                following = self.course_request(request.url, entry)
+                following = self.course_request(request.url, entry, listed_on)
             if following is not None:
                 yield following
+        if not nested and not is_robots:  # a sitemap of course pages only
+            self.list_page_read(response, None)
 
     def _get_sitemap_body(self, response: Response) -> bytes | None:
         body = super()._get_sitemap_body(response)
@@ -214,21 +231,25 @@ class CourseSitemapSpider(SitemapSpider, StructuredCourseSpider):
     def is_course_url(self, url: str) -> bool:
         return any(rule.search(url) for rule, _callback in self._cbs)
 
-    def course_request(self, url: str, entry: dict[str, Any]) -> Request | None:
+    def course_request(
+        self, url: str, entry: dict[str, Any], listed_on: str | None = None
+    ) -> Request | None:
         """The request for one course page of a sitemap; None when it is not to be fetched.
 
         A page the catalogue read before is skipped when the sitemap's ``lastmod`` is not
         later than that read's, else asked for conditionally (crawlers/incremental.py).
+        ``listed_on``: the sitemap that lists it.
         """
-        known = self.known_pages.get(url)
-        if known and incremental.unchanged_since(entry.get("lastmod"), known):
-            self.seen_unchanged(known["platform"], known["external_id"], incremental.SKIPPED)
+        self.count_listed(listed_on)
+        known = self.known.pages.get(url)
+        lastmod = entry.get("lastmod")
+        if self.stated_unchanged(lastmod, known, incremental.SKIPPED, listed_on):
             return None
         request = Request(
             url,
             callback=self.parse_course,
             errback=self.request_failed,
-            meta={incremental.LASTMOD: entry.get("lastmod")},
+            meta={incremental.LASTMOD: lastmod, incremental.LISTED_ON: listed_on},
         )
         request, asked = incremental.conditional(request, known)
         if asked:

@@ -83,6 +83,9 @@ class CanalUSpider(MoissonSpider):
     base_url = SITE
     allowed_domains = ["www.canal-u.tv"]
     endpoint = CONFIG["endpoint"]
+    # OAI-PMH's header datestamp: "the date of creation, modification or deletion of the
+    # record" (the protocol, section 2.5): an unchanged record is seen, not rebuilt.
+    modified_field = "header.datestamp"
     course_types = frozenset(t.casefold() for t in CONFIG["course_types"])
 
     async def start(self):
@@ -110,6 +113,7 @@ class CanalUSpider(MoissonSpider):
                 raise UnparseablePage(f"not a ListRecords page: {verb}")
             for record in sickle.ListRecords(**params):
                 item = self.course_item(record, response)
+                item = self.fresh_item(item) if item is not None else None
                 if item is not None:
                     yield item
         except NextPage as following:
