@@ -136,7 +136,9 @@ def _facet_value_type(facet: Facet):
         return Annotated[int, Field(ge=1, le=MAX_ID)]
     if facet.choices is not None:
         return Literal[facet.choices]
-    return Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
+    return Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=facet.pattern or PRINTABLE)
+    ]
 
 
 def facet_parameters() -> list[inspect.Parameter]:
