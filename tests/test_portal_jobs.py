@@ -147,3 +147,32 @@ def test_the_search_form_has_job_and_domain_checkboxes_with_labels(client):  # n
         ]
         assert shown == expected and len(shown) > 1
     assert re.search(r'name="job" value="M1419" checked><label[^>]*>Data analyst \(\d+\)', html)
+
+
+def test_job_offers_show_on_the_job_page_and_in_the_api_once_read(client, catalogue):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    from storage.db import make_engine
+    from storage.models import JobOffers
+    from storage.offers import store
+
+    assert client.get("/api/v1/jobs/M1419").json()["offers"] is None
+    assert "en ce moment" not in page(client, "/metiers/M1419"), "never read: nothing shown"
+    writer = make_engine(catalogue.url)
+    try:
+        store(writer, "M1419", 312, datetime(2026, 11, 14, 6, tzinfo=UTC))
+        offers = client.get("/api/v1/jobs/M1419").json()["offers"]
+        search = "https://candidat.francetravail.fr/offres/recherche?motsCles=M1419"
+        assert set(offers) == {"count", "fetched_at", "search_url"}
+        assert offers["count"] == 312 and offers["search_url"] == search
+        assert datetime.fromisoformat(offers["fetched_at"]) == datetime(2026, 11, 14, 6, tzinfo=UTC)
+        html = page(client, "/metiers/M1419")
+        assert "<strong>312 offres en ce moment</strong>" in html
+        assert "(France Travail, le 14 novembre 2026)" in html
+        assert f'<a href="{search}">voir les offres sur francetravail.fr</a>' in html
+    finally:
+        with writer.begin() as conn:
+            conn.execute(delete(JobOffers))
+        writer.dispose()
