@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from datetime import UTC, datetime
@@ -293,3 +294,30 @@ def test_the_portal_queries(rome_url, matcher):
     assert "M1203" in [j["code"] for j in jobs.search_jobs(engine, "je veux devenir comptable")]
     assert jobs.search_jobs(engine, "data analyst")[0]["code"] == "M1419"
     assert jobs.search_jobs(engine, "   ") == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_relink_progress_is_a_bar_on_a_terminal_and_silent_otherwise(rome_url):
+    from moisson.progress import CommandProgress
+
+    engine = make_engine(rome_url)
+    _courses(engine, 3)
+    for stream, shown in ((_Terminal(), True), (io.StringIO(), False)):
+        calls = []
+        with CommandProgress("Liens cours → métiers", stream=stream) as advance:
+
+            def progress(done, total, advance=advance):
+                calls.append((done, total))
+                advance(done, total)
+
+            joblinks.relink_all(engine, batch=2, progress=progress)
+        assert calls == [(2, 3), (3, 3)]
+        text = stream.getvalue()
+        if shown:
+            assert "Liens cours → métiers" in text and "3/3" in text
+        else:
+            assert text == "", "no terminal: nothing"
