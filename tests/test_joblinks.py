@@ -310,7 +310,7 @@ def test_relink_progress_is_a_bar_on_a_terminal_and_silent_otherwise(rome_url):
         calls = []
         with CommandProgress("Liens cours → métiers", stream=stream) as advance:
 
-            def progress(done, total, advance=advance):
+            def progress(done, total, advance=advance, calls=calls):
                 calls.append((done, total))
                 advance(done, total)
 
