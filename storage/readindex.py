@@ -340,7 +340,7 @@ FACETS: tuple[Facet, ...] = (
         "courses that prepare for one of these ROME 4.0 job profiles (codes, e.g. M1805)",
         labels=_labels_of(RomeJob.label, RomeJob.code),
         limit=30,
-        pattern=r"^[A-Z][0-9]{4}$",
+        pattern=r"^([A-Z][0-9]{4})?$",  # empty: any (as every parameter)
         reads=(CourseJob.__tablename__, RomeJob.__tablename__),
     ),
     Facet(
@@ -351,7 +351,7 @@ FACETS: tuple[Facet, ...] = (
         "(codes, e.g. M18)",
         labels=_labels_of(RomeJob.domain_label, RomeJob.domain),
         limit=30,
-        pattern=r"^[A-Z][0-9]{2}$",
+        pattern=r"^([A-Z][0-9]{2})?$",
         reads=(CourseJob.__tablename__, RomeJob.__tablename__),
     ),
 )
