@@ -89,6 +89,21 @@ MOISSON_ROME_URL = os.environ.get(
     "https://www.francetravail.org/files/live/sites/peorg/files/documents/"
     "Statistiques-et-analyses/Open-data/ROME/RefRomeCsv.zip",
 )
+# France Travail's « Offres d'emploi v2 » API, for `moisson jobs refresh-offers`: the number of
+# current offers per ROME code (docs/JOBS.md). OAuth2 client credentials of an application
+# subscribed to the API on francetravail.io; without them the command does nothing.
+FRANCE_TRAVAIL_CLIENT_ID = os.environ.get("FRANCE_TRAVAIL_CLIENT_ID", "")
+FRANCE_TRAVAIL_CLIENT_SECRET = os.environ.get("FRANCE_TRAVAIL_CLIENT_SECRET", "")
+FRANCE_TRAVAIL_TOKEN_URL = os.environ.get(
+    "FRANCE_TRAVAIL_TOKEN_URL",
+    "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=%2Fpartenaire",
+)
+FRANCE_TRAVAIL_API_URL = os.environ.get(
+    "FRANCE_TRAVAIL_API_URL", "https://api.francetravail.io/partenaire/offresdemploi"
+)
+FRANCE_TRAVAIL_SCOPE = "api_offresdemploiv2 o2dsoffre"
+FRANCE_TRAVAIL_CALLS_PER_SECOND = 10.0  # the API's published limit
+FRANCE_TRAVAIL_RETRIES = 4  # a 429 or 5xx answer is asked again, with growing waits
 # The most pages of its listings (API pages, lookups) a spider asks for in one run; paging
 # that reaches it stops and the run is not healthy. A spider whose platform needs more
 # sets its own in custom_settings. Paging also stops at a failing or empty page.

@@ -820,6 +820,39 @@ def _jobs_relink(args) -> int:
     return EXIT_OK
 
 
+def _jobs_refresh_offers(args) -> int:
+    """``moisson jobs refresh-offers``: the number of current offers of each linked job."""
+    from moisson.crawl import project_settings
+    from moisson.offers import CredentialsRefused, OffersClient, refresh
+    from moisson.progress import CommandProgress
+
+    client = OffersClient.from_settings(project_settings())
+    if client is None:
+        print(
+            "moisson jobs refresh-offers: no France Travail credentials "
+            "(FRANCE_TRAVAIL_CLIENT_ID and FRANCE_TRAVAIL_CLIENT_SECRET): nothing done"
+        )
+        return EXIT_OK
+    engine = _engine(args)
+    try:
+        with CommandProgress("Offres d'emploi", quiet=args.json) as advance:
+            counts = refresh(engine, client, progress=advance)
+    except CredentialsRefused as exc:
+        print(f"moisson jobs refresh-offers: {exc}; the cached counts stay", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(vars(counts), ensure_ascii=False))
+    else:
+        print(
+            f"{counts.jobs} jobs with courses: {counts.stored} offer counts stored, "
+            f"{counts.failed} failed (their previous count kept)"
+        )
+        for code, why in counts.failures.items():
+            print(f"  {code}: {why}")
+    # every job failing is a failed run; some failing is reported, not fatal
+    return EXIT_FAILED if counts.jobs and counts.failed == counts.jobs else EXIT_OK
+
+
 def _rome_in_use(engine) -> bool:
     from storage.rome import version_summary
 
@@ -840,6 +873,8 @@ def cmd_jobs(args) -> int:
 
     if args.text == ["relink"]:
         return _jobs_relink(args)
+    if args.text == ["refresh-offers"]:
+        return _jobs_refresh_offers(args)
     text = " ".join(args.text).translate(CONTROL)
     if not text.strip():
         raise UsageError("give a text to match, e.g. moisson jobs 'développeur web'")
@@ -936,9 +971,13 @@ def build_parser() -> argparse.ArgumentParser:
     rome.set_defaults(func=cmd_rome)
 
     jobs = with_db(
-        sub.add_parser("jobs", help="the ROME job profiles of a text; `jobs relink` relinks")
+        sub.add_parser(
+            "jobs",
+            help="the ROME job profiles of a text; `jobs relink` relinks; "
+            "`jobs refresh-offers` counts current job offers",
+        )
     )
-    jobs.add_argument("text", nargs="+", help="a course's text, or `relink`")
+    jobs.add_argument("text", nargs="+", help="a course's text, `relink` or `refresh-offers`")
     jobs.add_argument("--json", action="store_true")
     jobs.add_argument("--top", type=_in_range(int, 0, 51, "a whole number from 1 to 50"), default=5)
     jobs.set_defaults(func=cmd_jobs)

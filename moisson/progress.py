@@ -114,8 +114,9 @@ class Progress:
 
 
 class CommandProgress:
-    """One rich progress bar on stderr for a long command (``moisson jobs relink``): the
-    block gets ``advance(done, total)``; without a terminal, one plain line per call."""
+    """One rich progress bar on stderr for a long command (``moisson jobs relink``,
+    ``jobs refresh-offers``): the block gets ``advance(done, total)``. Without a terminal
+    (cron, a pipe, a log) it says nothing: the command's summary is the record."""
 
     def __init__(self, label: str, quiet: bool = False, stream: TextIO | None = None):
         self.label, self.quiet = label, quiet
@@ -140,8 +141,6 @@ class CommandProgress:
     def advance(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress.update(self.task, completed=done, total=total)
-        elif not self.quiet:
-            print(f"moisson: {self.label}: {done}/{total}", file=self.stream, flush=True)
 
     def __exit__(self, *exc) -> None:
         if self.progress is not None:

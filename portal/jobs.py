@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from portal.urls import absolute_url
 from storage import jobs as queries
+from storage.offers import offers_of
 
 # a ROME 4.0 code: the grand domain's letter and four digits (« M1811 »), either case
 JOB_CODE = r"^[A-Za-z][0-9]{4}$"
@@ -51,6 +52,7 @@ def job_with_courses(
     for course in listed["courses"]:
         course["url"] = absolute_url(request, "course_page", course_id=course["id"])
     found["url"] = job_url(request, found["code"])
+    found["offers"] = offers_of(engine, found["code"])
     return {
         **found,
         "total": listed["total"],

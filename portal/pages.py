@@ -21,7 +21,7 @@ from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params, text_query
 from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
-from storage.readindex import FACETS
+from storage.readindex import FACET_OF, FACETS, value_labels
 from storage.search import (
     count_courses,
     count_visible_courses,
@@ -61,6 +61,9 @@ MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit in
 FEED_SIZE = 50
 CALENDAR_SIZE = 50  # courses in a search's calendar, soonest first
 NEW_FOR = timedelta(days=30)
+# the job profiles the search words name, above the results: at most JOBS_SHOWN, those
+# scoring at least JOBS_CLOSE × the best one (« data analyst »: one; « comptable »: seven)
+JOBS_SHOWN, JOBS_CLOSE = 8, 0.5
 
 
 def _json_ld(data: dict) -> Markup:
@@ -85,6 +88,9 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         course["badges"] = formatting.badges(course, now)
     pages = max(1, -(-result.total // params.per_page))
     wider = _wider(request, params, now) if result.total == 0 else []
+    # words that name a job (« je veux devenir comptable »): its profile, above the courses
+    jobs = job_views.search(request, params.filters.q, limit=JOBS_SHOWN) if params.filters.q else []
+    jobs = [j for j in jobs if j["score"] >= JOBS_CLOSE * jobs[0]["score"]]
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -96,6 +102,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
             "now": now,
             "pages": pages,
             "wider": wider,
+            "jobs": jobs,
         },
     )
 
@@ -178,7 +185,8 @@ def _wider(request: Request, params: SearchParams, now) -> list[dict]:
         if not count:
             continue
         values = value if isinstance(value, tuple) else (value,)
-        shown = ", ".join(_shown(name, v) for v in values)
+        named = value_labels(request.app.state.engine, name, values) if name in FACET_OF else {}
+        shown = ", ".join(named.get(str(v)) or _shown(name, v) for v in values)
         out.append(
             {
                 "text": f"{title} : {shown}",

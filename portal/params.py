@@ -136,6 +136,8 @@ def _facet_value_type(facet: Facet):
         return Annotated[int, Field(ge=1, le=MAX_ID)]
     if facet.choices is not None:
         return Literal[facet.choices]
+    if facet.pattern:  # the pattern says what one value is (empty: any, dropped before)
+        return Annotated[str, StringConstraints(max_length=100, pattern=facet.pattern)]
     return Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
 
 

@@ -319,6 +319,14 @@ class JobCourse(BaseModel):
     closeness: str = Field(description="« couvre k des n compétences clés »")
 
 
+class JobOffers(BaseModel):
+    """Current job offers for the job on France Travail, as last read (docs/JOBS.md)."""
+
+    count: int = Field(description="offers France Travail's « Offres d'emploi » API held")
+    fetched_at: datetime = Field(description="when that number was read")
+    search_url: str = Field(description="France Travail's public job search for this job")
+
+
 class JobDetail(BaseModel):
     code: str
     label: str
@@ -337,6 +345,9 @@ class JobDetail(BaseModel):
     page: int
     per_page: int
     courses: list[JobCourse] = Field(description="open and upcoming ones first, then by score")
+    offers: JobOffers | None = Field(
+        None, description="current job offers, when `moisson jobs refresh-offers` has read them"
+    )
 
 
 class ValidationProblem(BaseModel):

@@ -516,8 +516,10 @@ class CatalogueWriter:
             },
         )
         link_topics(conn, records)
+        # the courses' jobs (ROME, when a referential is loaded), before the read index that
+        # counts them
+        joblinks.link(conn, records, refresh_index=False)
         readindex.refresh(conn, records)
-        joblinks.link(conn, records)  # the courses' jobs (ROME), when a referential is loaded
 
     def _update_courses(self, conn, aggregates: dict[int, dict], when: datetime) -> None:
         """Write the courses' recomputed values where they differ from the stored ones.

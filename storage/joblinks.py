@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 
+from storage import readindex
 from storage.bulk import chunks
 from storage.jobmatch import JobMatcher
 from storage.models import CourseJob, CourseJobUnknown, RomeVersion
@@ -96,9 +97,19 @@ def course_text(records: Iterable[Mapping]) -> tuple[str, str]:
     return " . ".join(unique), " . ".join(dict.fromkeys(b for b in body if b))
 
 
-def link(conn, records: Mapping[int, list[Mapping]], matcher: JobMatcher | None = None, rules=None):
+def link(
+    conn,
+    records: Mapping[int, list[Mapping]],
+    matcher: JobMatcher | None = None,
+    rules=None,
+    refresh_index: bool = True,
+):
     """Relink the courses of ``records`` ({course id: its listings' records}) to jobs;
-    ``rules``: overrides as ``overrides()`` reads them (default: the data file's)."""
+    ``rules``: overrides as ``overrides()`` reads them (default: the data file's).
+
+    The read index's facets over the links (« Métier », « Domaine professionnel ») are
+    brought in step in the same transaction, unless the caller refreshes the whole index
+    of these courses next (``refresh_index=False``: the writer)."""
     counts = LinkCounts()
     if not records:
         return counts
@@ -145,6 +156,8 @@ def link(conn, records: Mapping[int, list[Mapping]], matcher: JobMatcher | None 
                         "reasons": [f"lien imposé (storage/data/{OVERRIDES.name})"],
                     }
     _write(conn, links, unknown)
+    if refresh_index:
+        readindex.refresh_facets(conn, links, CourseJob.__tablename__)
     counts.courses = len(records)
     counts.without_job = sum(1 for found in links.values() if not found)
     counts.unknown_codes = sum(len(codes) for codes in unknown.values())

@@ -524,3 +524,15 @@ class CourseJobUnknown(Base):
         ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class JobOffers(Base):
+    """How many job offers France Travail's « Offres d'emploi » API held for a job, and
+    when that was read (``moisson jobs refresh-offers``, docs/JOBS.md)."""
+
+    __tablename__ = "job_offers"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    job_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -40,11 +40,13 @@ from storage.bulk import chunks, dialect_insert
 from storage.models import (
     Course,
     CourseFacet,
+    CourseJob,
     CourseStateSpan,
     FacetValue,
     Listing,
     Organisation,
     Platform,
+    RomeJob,
     Session,
     Topic,
     course_organisation,
@@ -209,6 +211,22 @@ def _topics(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, 
     ]
 
 
+def _jobs(column) -> CourseValues:
+    """The courses' job links (``course_job``) as a ``rome_job`` column: the code, the
+    domain; a link to a code the referential in use lacks gives nothing (as on the pages)."""
+
+    def values(conn: Connection, course_ids: Sequence[int]) -> Iterable[tuple[int, str]]:
+        rows = conn.execute(
+            select(CourseJob.course_id, column)
+            .join(RomeJob, RomeJob.code == CourseJob.job_code)
+            .where(CourseJob.course_id.in_(course_ids))
+            .distinct()
+        )
+        return [(course_id, value) for course_id, value in rows]
+
+    return values
+
+
 def _labels_of(column, key, as_key: Callable = str) -> ValueLabels:
     def labels(conn: Connection, values: Sequence[str]) -> dict[str, str]:
         keys = [as_key(v) for v in values]
@@ -243,6 +261,8 @@ class Facet:
     labels: ValueLabels | None = None
     limit: int | None = None  # at most this many values listed (the most frequent)
     show_empty: bool = False  # list every choice, even with no course
+    pattern: str | None = None  # what one value looks like (the API refuses others)
+    reads: tuple[str, ...] = ()  # the tables, besides the course's own, its values read
 
     def as_text(self, value) -> str:
         """One API value as stored in ``facet_value.value`` (text is taken as stored)."""
@@ -316,22 +336,47 @@ FACETS: tuple[Facet, ...] = (
         multiple=False,
         choices=("true", "false"),
     ),
+    Facet(
+        "job",
+        "Métier",
+        _jobs(RomeJob.code),
+        "courses that prepare for one of these ROME 4.0 job profiles (codes, e.g. M1805)",
+        labels=_labels_of(RomeJob.label, RomeJob.code),
+        limit=30,
+        pattern=r"^([A-Z][0-9]{4})?$",  # empty: any (as every parameter)
+        reads=(CourseJob.__tablename__, RomeJob.__tablename__),
+    ),
+    Facet(
+        "domain",
+        "Domaine professionnel",
+        _jobs(RomeJob.domain),
+        "courses that prepare for a job of one of these ROME 4.0 professional domains "
+        "(codes, e.g. M18)",
+        labels=_labels_of(RomeJob.domain_label, RomeJob.domain),
+        limit=30,
+        pattern=r"^([A-Z][0-9]{2})?$",
+        reads=(CourseJob.__tablename__, RomeJob.__tablename__),
+    ),
 )
 """Every filter of the portal, in the order of the search form. A new facet is one entry
-here (its ``values`` reading the catalogue), then ``moisson db reindex``."""
+here (its ``values`` reading the catalogue), then ``moisson db reindex``; a facet whose
+values read other tables than the course's listings, sessions, organisations and topics
+names them in ``reads``, and whatever writes those tables calls ``refresh_facets``."""
 FACET_OF = {facet.name: facet for facet in FACETS}
 
 
 # -- refreshing ---------------------------------------------------------------------------------
 
 
-def _facet_values(conn: Connection, course_ids: Sequence[int]) -> set[tuple[int, str, str]]:
-    """(course, facet, value) rows of these (visible) courses, as ``FACETS`` computes them."""
+def _facet_values(
+    conn: Connection, course_ids: Sequence[int], facets: Sequence[Facet] = FACETS
+) -> set[tuple[int, str, str]]:
+    """(course, facet, value) rows of these (visible) courses, as ``facets`` compute them."""
     if not course_ids:
         return set()
     return {
         (course_id, facet.name, value)
-        for facet in FACETS
+        for facet in facets
         if facet.values is not None
         for course_id, value in facet.values(conn, course_ids)
     }
@@ -412,12 +457,42 @@ def _refresh_chunk(conn: Connection, chunk: Sequence[int]) -> None:
             insert(CourseStateSpan),
             [{"course_id": c, "state": st, "since": a, "until": b} for c, st, a, b in spans],
         )
+    _insert_facets(conn, facets)
+
+
+def _insert_facets(conn: Connection, facets: set[tuple[int, str, str]]) -> None:
     if facets:
         ids = value_ids(conn, {(f, v) for _c, f, v in facets})
         conn.execute(
             insert(CourseFacet),
             [{"course_id": c, "value_id": ids[(f, v)]} for c, f, v in sorted(facets)],
         )
+
+
+def facets_reading(table: str) -> tuple[Facet, ...]:
+    """The facets whose values read ``table`` (``Facet.reads``)."""
+    return tuple(facet for facet in FACETS if table in facet.reads)
+
+
+def refresh_facets(conn: Connection, course_ids: Iterable[int], table: str) -> None:
+    """Bring these courses' rows of the facets that read ``table`` in step with it: for
+    the writer of that table (``joblinks.link`` for ``course_job``), in its transaction.
+    Only those facets' rows are recomputed; a course that is not visible has none."""
+    facets = facets_reading(table)
+    ids = sorted(set(course_ids) - {None})
+    if not facets or not ids:
+        return
+    numbers = select(FacetValue.id).where(FacetValue.facet.in_([f.name for f in facets]))
+    for chunk in chunks(ids, CHUNK):
+        conn.execute(
+            delete(CourseFacet).where(
+                CourseFacet.course_id.in_(chunk), CourseFacet.value_id.in_(numbers)
+            )
+        )
+        visible = conn.execute(
+            select(Course.id).where(Course.id.in_(chunk), Course.visible.is_(True))
+        ).scalars()
+        _insert_facets(conn, _facet_values(conn, sorted(visible), facets))
 
 
 def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
@@ -555,3 +630,12 @@ def facet_counts(conn: Connection, names: Iterable[str]) -> dict[str, dict[str, 
     ):
         out[facet][value] = count
     return out
+
+
+def value_labels(engine, name: str, values: Sequence[str]) -> dict[str, str]:
+    """The French labels of some values of one facet (those it has labels for)."""
+    facet = FACET_OF[name]
+    if facet.labels is None or not values:
+        return {}
+    with engine.connect() as conn:
+        return facet.labels(conn, [facet.as_text(v) for v in values])

@@ -28,8 +28,9 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
+from storage import readindex
 from storage.bulk import chunks
-from storage.models import RomeItem, RomeJob, RomeJobItem, RomeTitle, RomeVersion
+from storage.models import CourseJob, RomeItem, RomeJob, RomeJobItem, RomeTitle, RomeVersion
 
 SNAPSHOT = Path(__file__).with_name("data") / "rome"
 ATTRIBUTION = "Source : France Travail, ROME 4.0 version {number}"
@@ -379,6 +380,9 @@ def load(engine: Engine, release: Release, force: bool = False) -> LoadResult:
                 loaded_at=datetime.now(UTC),
             )
         )
+        # the read index's facets over jobs (labels, domains, codes this release lacks)
+        linked = conn.execute(select(CourseJob.course_id).distinct()).scalars().all()
+        readindex.refresh_facets(conn, linked, RomeJob.__tablename__)
     return LoadResult(release.number, True, release.counts(), previous)
 
 
@@ -423,8 +427,6 @@ def update(engine: Engine, url: str, timeout: float = 60.0) -> LoadResult:
 
 def stale_links(engine: Engine) -> int:
     """Course links to job codes the referential in use no longer has."""
-    from storage.models import CourseJob
-
     with engine.connect() as conn:
         return conn.execute(
             select(func.count())

@@ -146,3 +146,78 @@ def test_the_jobs_are_documented_in_openapi(client):  # noqa: F811
     schemas = document["components"]["schemas"]
     assert {"jobs", "qualifications"} <= set(schemas["CourseDetail"]["properties"])
     assert {"courses", "core_skills", "attribution"} <= set(schemas["JobDetail"]["properties"])
+
+
+# -- the « Métier » and « Domaine professionnel » facets ------------------------------------
+
+
+def _links(client):  # noqa: F811
+    """{course id: its job links} of every visible course, as the course detail states them."""
+    return {
+        c["id"]: get(client, f"/api/v1/courses/{c['id']}")["jobs"] for c in every_course(client)
+    }
+
+
+def test_the_job_facet_counts_and_filters_as_the_links_say(client):  # noqa: F811
+    links = _links(client)
+    facets = get(client, "/api/v1/courses", per_page=1)["facets"]
+    counted = {v["value"]: v["count"] for v in facets["job"]}
+    expected: dict[str, int] = {}
+    for found in links.values():
+        for link in found:
+            expected[link["code"]] = expected.get(link["code"], 0) + 1
+    assert counted and counted == {c: n for c, n in expected.items() if c in counted}
+    assert len(counted) == min(30, len(expected))  # the most frequent, at most 30
+    labels = {v["value"]: v["label"] for v in facets["job"]}
+    assert labels["M1419"] == "Data analyst"
+    # one job: exactly the courses linked to it
+    chosen = get(client, "/api/v1/courses", job="M1419", per_page=100)
+    with_job = {c for c, found in links.items() if "M1419" in {j["code"] for j in found}}
+    assert {c["id"] for c in chosen["courses"]} == with_job and chosen["total"] == counted["M1419"]
+    # two jobs: either (OR), and the job facet itself still counts as if unticked
+    other = next(code for code in counted if code != "M1419")
+    both = get(client, "/api/v1/courses", job=["M1419", other], per_page=100)
+    either = {c for c, found in links.items() if {"M1419", other} & {j["code"] for j in found}}
+    assert {c["id"] for c in both["courses"]} == either
+    assert {v["value"]: v["count"] for v in both["facets"]["job"]} == counted
+
+
+def test_the_domain_facet_is_the_domain_of_the_linked_jobs(client):  # noqa: F811
+    links = _links(client)
+    domains = {
+        c: {get(client, f"/api/v1/jobs/{j['code']}", per_page=1)["domain"]["code"] for j in found}
+        for c, found in links.items()
+    }
+    facets = get(client, "/api/v1/courses", per_page=1)["facets"]
+    counted = {v["value"]: v["count"] for v in facets["domain"]}
+    for domain, count in counted.items():
+        assert count == sum(domain in found for found in domains.values()), domain
+    assert {v["value"]: v["label"] for v in facets["domain"]}["M14"] == (
+        get(client, "/api/v1/jobs/M1419", per_page=1)["domain"]["label"]
+    )
+    chosen = get(client, "/api/v1/courses", domain="M14", per_page=100)
+    assert {c["id"] for c in chosen["courses"]} == {c for c, d in domains.items() if "M14" in d}
+    # facets combine with AND: a domain and a job give the courses that have both
+    jobs = {c: {j["code"] for j in found} for c, found in links.items()}
+    elsewhere = next(v["value"] for v in facets["job"] if not v["value"].startswith("M14"))
+    both = get(client, "/api/v1/courses", domain="M14", job=elsewhere, per_page=100)
+    assert {c["id"] for c in both["courses"]} == {
+        c for c in links if "M14" in domains[c] and elsewhere in jobs[c]
+    }
+
+
+@pytest.mark.parametrize(
+    "params", [{"job": "m1419"}, {"job": "comptable"}, {"domain": "M1"}, {"domain": "M144"}]
+)
+def test_job_and_domain_parameters_refuse_what_is_not_a_code(client, params):  # noqa: F811
+    response = client.get("/api/v1/courses", params=params)
+    assert response.status_code == 422
+    assert next(iter(params)) in response.json()["detail"][0]["loc"]
+
+
+def test_the_job_facets_are_documented_in_openapi(client):  # noqa: F811
+    document = get(client, "/api/v1/openapi.json")
+    parameters = {p["name"]: p for p in document["paths"]["/api/v1/courses"]["get"]["parameters"]}
+    for name, pattern in (("job", r"^([A-Z][0-9]{4})?$"), ("domain", r"^([A-Z][0-9]{2})?$")):
+        assert "repeat to choose several" in parameters[name]["description"]
+        assert pattern in str(parameters[name]["schema"]), parameters[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from datetime import UTC, datetime
@@ -9,10 +10,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, select, update
 
-from storage import joblinks
+from storage import joblinks, readindex
 from storage.db import ensure_schema, make_engine
 from storage.jobmatch import JobMatcher
-from storage.models import Course, CourseJob, CourseJobUnknown, Listing, Platform
+from storage.models import (
+    Course,
+    CourseFacet,
+    CourseJob,
+    CourseJobUnknown,
+    FacetValue,
+    Listing,
+    Platform,
+    RomeJob,
+)
 from storage.rome import load, read_release
 from tests.conftest import replay_crawl
 
@@ -125,6 +135,23 @@ def test_the_writer_links_the_courses_it_refreshes(rome_url):
         assert record["codes"]["formacode"] == ["31054"], "the feed's codes are on the record"
     accounting = by_title["Comptabilité générale - initiation"]
     assert accounting and set(accounting.values()) == {"text"}, "linked by its text (no ROME code)"
+    # the read index counts the links the writer has just made: its job facet rows are there
+    with engine.connect() as conn:
+        assert readindex.check(conn) == []
+        rows = _facet_rows(conn, "job")
+        assert any(set(accounting) == values for values in rows.values()), rows
+
+
+def _facet_rows(conn, name: str) -> dict[int, set[str]]:
+    """{course id: its values of one facet}, as the read index stores them."""
+    out: dict[int, set[str]] = {}
+    for course_id, value in conn.execute(
+        select(CourseFacet.course_id, FacetValue.value)
+        .join(FacetValue, FacetValue.id == CourseFacet.value_id)
+        .where(FacetValue.facet == name)
+    ):
+        out.setdefault(course_id, set()).add(value)
+    return out
 
 
 # -- moisson jobs ---------------------------------------------------------------------------
@@ -191,10 +218,44 @@ def test_relink_links_every_course_and_keeps_going(capsys, rome_url):
                     course_id=course_id,
                 )
             )
+    with engine.begin() as conn:
+        readindex.rebuild(conn)  # visible courses, no job yet
+        assert _facet_rows(conn, "job") == {}
     status, out, err = _jobs(capsys, "relink", "--json", "--db", rome_url)
     assert status == 0, err
     counts = json.loads(out)
     assert counts["courses"] == 3 and counts["by_text"] == 2 and counts["without_job"] == 1
+    # the relink brought the job facets in step: rows equal to the links, db check agrees
+    with engine.connect() as conn:
+        links: dict[int, set[str]] = {}
+        for course_id, code in conn.execute(select(CourseJob.course_id, CourseJob.job_code)):
+            links.setdefault(course_id, set()).add(code)
+        domains = {
+            c: set(conn.scalars(select(RomeJob.domain).where(RomeJob.code.in_(codes))))
+            for c, codes in links.items()
+        }
+        assert len(links) == 2 and _facet_rows(conn, "job") == links
+        assert _facet_rows(conn, "domain") == domains
+        assert readindex.check(conn) == []
+    # a tampered job facet row is caught by `moisson db check`, and relink mends it
+    course, codes = next(iter(links.items()))
+    with engine.begin() as conn:
+        job_values = select(FacetValue.id).where(
+            FacetValue.facet == "job", FacetValue.value == min(codes)
+        )
+        conn.execute(
+            CourseFacet.__table__.delete().where(
+                CourseFacet.course_id == course, CourseFacet.value_id.in_(job_values)
+            )
+        )
+    from moisson.cli import main
+
+    assert main(["db", "check", "--db", rome_url]) == 1
+    report = capsys.readouterr().out
+    assert f"course {course}: computed facet value job={min(codes)} not stored" in report
+    status, _, err = _jobs(capsys, "relink", "--json", "--db", rome_url)
+    assert status == 0, err
+    assert main(["db", "check", "--db", rome_url]) == 0
 
 
 # -- storage.jobs: the portal's read queries -------------------------------------------------
@@ -276,3 +337,30 @@ def test_the_matcher_is_built_once_per_release(rome_url, monkeypatch):
         conn.execute(update(RomeVersion).values(loaded_at=datetime.now(UTC)))
     with engine.connect() as conn:
         assert joblinks.matcher_for(conn) is not first and len(built) == 2
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_relink_progress_is_a_bar_on_a_terminal_and_silent_otherwise(rome_url):
+    from moisson.progress import CommandProgress
+
+    engine = make_engine(rome_url)
+    _courses(engine, 3)
+    for stream, shown in ((_Terminal(), True), (io.StringIO(), False)):
+        calls = []
+        with CommandProgress("Liens cours → métiers", stream=stream) as advance:
+
+            def progress(done, total, advance=advance, calls=calls):
+                calls.append((done, total))
+                advance(done, total)
+
+            joblinks.relink_all(engine, batch=2, progress=progress)
+        assert calls == [(2, 3), (3, 3)]
+        text = stream.getvalue()
+        if shown:
+            assert "Liens cours → métiers" in text and "3/3" in text
+        else:
+            assert text == "", "no terminal: nothing"

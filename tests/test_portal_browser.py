@@ -431,3 +431,49 @@ def test_header_leads_to_the_job_search(page, portal):
     first = page.locator("li.job").first
     assert first.get_attribute("data-job") == "M1419"
     assert first.locator(".courses").inner_text().endswith(" cours")
+
+
+def test_two_jobs_ticked_give_the_courses_of_either(page, portal):
+    """The « Métier » facet: checkboxes named by the job's label, two ticked give the
+    courses of either job, both stay ticked; the « Domaine professionnel » box is there."""
+    base, _ = portal
+    page.goto(base + "/")
+    jobs = page.locator("#facet-job")
+    assert jobs.locator("legend").inner_text() == "Métier"
+    assert page.locator("#facet-domain legend").inner_text() == "Domaine professionnel"
+    analyst = jobs.locator('input[value="M1419"]')
+    label = jobs.locator(f'label[for="{analyst.get_attribute("id")}"]').inner_text()
+    assert label.startswith("Data analyst (")
+    alone = int(label.rsplit("(", 1)[1].rstrip(")"))
+    analyst.check()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url("**job=M1419*")
+    assert page.locator("#results-title").inner_text() == f"{alone} cours"
+    other = jobs.locator('input[name="job"]:not([value="M1419"])').first
+    code = other.get_attribute("value")
+    other_label = jobs.locator(f'label[for="{other.get_attribute("id")}"]').inner_text()
+    other_count = int(other_label.rsplit("(", 1)[1].rstrip(")"))
+    other.check()
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    page.wait_for_url(f"**job={code}*")
+    both = page.locator("li.course").count()
+    assert max(alone, other_count) <= both <= alone + other_count
+    assert page.locator("#results-title").inner_text() == f"{both} cours"
+    for value in ("M1419", code):
+        assert jobs.locator(f'input[value="{value}"]').is_checked()
+
+
+def test_search_words_naming_a_job_lead_to_its_courses(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    page.get_by_label("Mots-clés").fill("data analyst")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=data+analyst*")
+    found = page.locator("section.jobs-found li.job").first
+    assert found.get_attribute("data-job") == "M1419"
+    assert found.get_by_role("link", name="Data analyst").count() == 1
+    found.locator("a.filter").click()
+    page.wait_for_url("**job=M1419*")
+    assert "q=" not in page.url
+    assert page.locator("#facet-job input[value='M1419']").is_checked()
+    assert page.locator("li.course").count() >= 1

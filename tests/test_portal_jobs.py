@@ -107,3 +107,72 @@ def test_job_search_page_without_or_with_an_unknown_title(client):  # noqa: F811
 
 def test_search_page_header_links_to_the_job_search(client):  # noqa: F811
     assert '<a href="http://testserver/metiers">Métiers</a>' in page(client, "/")
+
+
+@pytest.mark.parametrize(
+    "q, code", [("je veux devenir comptable", "M1203"), ("data analyst", "M1419")]
+)
+def test_search_words_naming_a_job_show_its_profile_above_the_results(client, q, code):  # noqa: F811
+    html = page(client, "/", q=q)
+    from portal.pages import JOBS_CLOSE, JOBS_SHOWN
+
+    hits = client.get("/api/v1/jobs", params={"q": q, "limit": JOBS_SHOWN}).json()["jobs"]
+    hits = [h for h in hits if h["score"] >= JOBS_CLOSE * hits[0]["score"]]
+    found = re.findall(r'<li class="job" data-job="(\w+)">', html)
+    assert found == [h["code"] for h in hits] and code in found
+    assert html.index('id="jobs-found-title"') < html.index('id="results-title"')
+    for hit in hits:
+        assert f'<a href="http://testserver/metiers/{hit["code"]}">{hit["label"]}</a>' in html
+        if hit["courses"]:  # the link filters by that job, without the words
+            link = re.search(
+                rf'data-job="{hit["code"]}">[^\n]*\n[^\n]*<a class="filter" href="\?([^"]*)"', html
+            )
+            assert link.group(1) == f"job={hit['code']}"
+            total = client.get(f"/api/v1/courses?{link.group(1)}").json()["total"]
+            assert total == hit["courses"]
+    assert 'class="jobs-found"' not in page(client, "/", q="zzzz qqqq")
+    assert 'class="jobs-found"' not in page(client, "/")
+
+
+def test_the_search_form_has_job_and_domain_checkboxes_with_labels(client):  # noqa: F811
+    facets = client.get("/api/v1/courses", params={"job": "M1419", "per_page": 1}).json()
+    html = page(client, "/", job="M1419")
+    for name, legend in (("job", "Métier"), ("domain", "Domaine professionnel")):
+        box = html[html.index(f'id="facet-{name}"') :]
+        box = box[: box.index("</fieldset>")]
+        assert f"<legend>{legend}</legend>" in box
+        shown = re.findall(rf'name="{name}" value="(\w+)" ?(?:checked)?><label[^>]*>([^<]*)<', box)
+        expected = [
+            (str(v["value"]), f"{v['label']} ({v['count']})") for v in facets["facets"][name]
+        ]
+        assert shown == expected and len(shown) > 1
+    assert re.search(r'name="job" value="M1419" checked><label[^>]*>Data analyst \(\d+\)', html)
+
+
+def test_job_offers_show_on_the_job_page_and_in_the_api_once_read(client, catalogue):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    from storage.db import make_engine
+    from storage.models import JobOffers
+    from storage.offers import store
+
+    assert client.get("/api/v1/jobs/M1419").json()["offers"] is None
+    assert "en ce moment" not in page(client, "/metiers/M1419"), "never read: nothing shown"
+    writer = make_engine(catalogue.url)
+    try:
+        store(writer, "M1419", 312, datetime(2026, 11, 14, 6, tzinfo=UTC))
+        offers = client.get("/api/v1/jobs/M1419").json()["offers"]
+        search = "https://candidat.francetravail.fr/offres/recherche?motsCles=M1419"
+        assert set(offers) == {"count", "fetched_at", "search_url"}
+        assert offers["count"] == 312 and offers["search_url"] == search
+        assert datetime.fromisoformat(offers["fetched_at"]) == datetime(2026, 11, 14, 6, tzinfo=UTC)
+        html = page(client, "/metiers/M1419")
+        assert "<strong>312 offres en ce moment</strong>" in html
+        assert "(France Travail, le 14 novembre 2026)" in html
+        assert f'<a href="{search}">voir les offres sur francetravail.fr</a>' in html
+    finally:
+        with writer.begin() as conn:
+            conn.execute(delete(JobOffers))
+        writer.dispose()

@@ -48,6 +48,7 @@ def catalogue(request, tmp_path_factory):
     build_catalogue(url, LISTINGS)
     engine = make_engine(url)
     with engine.begin() as conn:
+        _link_jobs(conn)
         readindex.analyze(conn)
     yield engine
     engine.dispose()
@@ -58,6 +59,34 @@ def catalogue(request, tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+JOBS = ("M1805", "M1810", "M1203", "K2111", "D1401", "H1206", "A1203", "J1506")
+
+
+def _link_jobs(conn) -> None:
+    """A job link for every other course, over a few jobs, as ``joblinks.link`` writes
+    them, and the read index's job facets brought in step as it does."""
+    from sqlalchemy import insert, select
+
+    from storage.models import Course, CourseJob, RomeJob
+
+    conn.execute(
+        insert(RomeJob),
+        [
+            {"code": c, "ogr": i, "label": c, "domain": c[:3], "grand_domain": c[0]}
+            for i, c in enumerate(JOBS)
+        ],
+    )
+    ids = list(conn.scalars(select(Course.id).order_by(Course.id)))[::2]
+    conn.execute(
+        insert(CourseJob),
+        [
+            {"course_id": c, "job_code": JOBS[i % len(JOBS)], "method": "text", "score": 0.5}
+            for i, c in enumerate(ids)
+        ],
+    )
+    readindex.refresh_facets(conn, ids, CourseJob.__tablename__)
 
 
 def plans(engine, ask) -> str:
@@ -125,6 +154,12 @@ KINDS = [
     (
         "two values of one facet",
         search(level=["debutant", "avance"], sort="new"),
+        "ix_course_facet_value_id",
+        "ix_course_facet_value_id",
+    ),
+    (
+        "a job and a domain",
+        search(job=["M1805", "M1203"], domain="M18", sort="new"),
         "ix_course_facet_value_id",
         "ix_course_facet_value_id",
     ),

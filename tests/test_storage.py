@@ -25,6 +25,7 @@ from storage.queries import catalogue_stats
 T0 = datetime(2026, 11, 15, 11, 0, tzinfo=UTC)
 EXPECTED_TABLES = {
     "course",
+    "job_offers",
     "course_organisation",
     "course_topic",
     "crawl_run",
