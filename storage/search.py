@@ -858,6 +858,15 @@ def search_courses(
     return result
 
 
+def matching_courses(engine: Engine, filters: CourseFilters, now: datetime) -> list[tuple]:
+    """(id, title) of every course matching ``filters`` at ``now``, in id order, unpaged:
+    what a kept search selects, to tell which of its courses are new to a subscriber."""
+    with engine.connect() as conn:
+        search = _Search(conn, filters, now)
+        stmt = search.courses(filters, Course.id, Course.title).order_by(Course.id)
+        return [tuple(row) for row in conn.execute(stmt)]
+
+
 def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:
     """Everything about one visible course: sessions and listings of every platform."""
     with engine.connect() as conn:
