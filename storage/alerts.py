@@ -9,9 +9,10 @@ says when the connected role can write the catalogue too.
 
 What is stored is only what sending needs: the address, the search (a query string) or the
 followed course, the hash of the confirmation token and the unsubscription key (every mail's
-link carries it, signed), when the subscription was made, confirmed and
-last mailed, and what was last announced or already there (catalogue facts, so nothing is
-announced twice): a followed course's session keys, a search's matching course ids. The outbox holds each mail from composition until the SMTP server accepted it.
+link carries it, signed), when the subscription was made, confirmed and last mailed, and
+what was last announced or already there (catalogue facts, so nothing is announced twice):
+a followed course's session keys, a search's matching course ids. The outbox holds each
+mail from composition until the SMTP server accepted it.
 
 Outbox states: ``pending`` (composed, to send) → ``sending`` (claimed by a run) → ``sent``
 or ``failed``. A digest row and the subscriptions' new "last mailed" time are written in one

@@ -247,8 +247,9 @@ def test_a_search_announces_a_course_that_newly_matches_once(catalogue, smtp):
     inbox, port = smtp
     _write(catalogue, [_record("oc-cuisine", "Cuisine française")], NOW)  # no session
     client = _portal(catalogue, port)
-    answer = client.post("/alertes/recherche?state=upcoming", content=f"adresse={ADDRESS}",
-                         headers=FORM)
+    answer = client.post(
+        "/alertes/recherche?state=upcoming", content=f"adresse={ADDRESS}", headers=FORM
+    )
     assert answer.status_code == 200, answer.text
     assert client.post(_link(inbox.messages[0], "/alertes/confirmer/")).status_code == 200
 
