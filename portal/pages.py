@@ -21,6 +21,7 @@ from portal.opendata.jsonld import course_json_ld
 from portal.params import MAX_ID, CourseId, SearchParams, search_params, text_query
 from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
+from storage.ratings import MIN_RATINGS
 from storage.readindex import FACETS
 from storage.search import (
     count_courses,
@@ -55,6 +56,7 @@ templates.env.globals.update(
     number_text=formatting.number_text,
     count_text=formatting.count_text,
     beside=formatting.beside,
+    min_ratings=MIN_RATINGS,
 )
 SITEMAP_SIZE = 50_000
 MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer

@@ -28,7 +28,7 @@ from portal.formatting import PARIS
 from portal.schemas import Sort
 from storage.dates import SUPPORTED_DATE_RANGE
 from storage.readindex import FACETS, Facet
-from storage.search import CourseFilters
+from storage.search import SORTS, CourseFilters
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -172,7 +172,11 @@ def _search_params(
     max_weeks: Annotated[float | None, Query(gt=0, le=520)] = None,
     max_hours_per_week: Annotated[float | None, Query(gt=0, le=168)] = None,
     sort: Annotated[
-        Sort | None, Query(description="default: relevance with q, start without")
+        Sort | None,
+        Query(
+            description="default: relevance with q, start without. "
+            + "; ".join(f"{name}: {meaning}" for name, meaning in SORTS.items())
+        ),
     ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,

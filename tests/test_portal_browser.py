@@ -271,7 +271,7 @@ def test_axe_finds_what_it_should(page, portal):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_axe_search_course_and_alert_pages(browser, portal, width):
+def test_axe_search_course_job_and_alert_pages(browser, portal, width):
     base, catalogue = portal
     context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 844})
     tab = context.new_page()
@@ -279,6 +279,13 @@ def test_axe_search_course_and_alert_pages(browser, portal, width):
     for path in ("/", "/?q=statistiques&state=starting_soon", "/?q=zzzzzz&state=upcoming", course):
         tab.goto(base + path)
         assert tab.locator("form.alert-form").count() == 1, path  # the alert form is there
+        assert axe_violations(tab) == [], path
+    # the job pages: a job (one the course leads to) and the job search
+    tab.goto(base + course)
+    job = tab.locator("section.jobs li[data-job]").first.get_attribute("data-job")
+    for path in (f"/metiers/{job}", "/metiers?q=data+analyst", "/metiers"):
+        tab.goto(base + path)
+        assert tab.locator("h1").count() == 1, path
         assert axe_violations(tab) == [], path
     # the page an alert form leads to
     tab.goto(base + course)
