@@ -87,6 +87,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         course["badges"] = formatting.badges(course, now)
     pages = max(1, -(-result.total // params.per_page))
     wider = _wider(request, params, now) if result.total == 0 else []
+    switch = _state_switch(params, result) if result.total == 0 else None
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -98,6 +99,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
             "now": now,
             "pages": pages,
             "wider": wider,
+            "switch": switch,
         },
     )
 
@@ -189,6 +191,25 @@ def _wider(request: Request, params: SearchParams, now) -> list[dict]:
             }
         )
     return sorted(out, key=lambda w: -w["count"])
+
+
+def _state_switch(params: SearchParams, result) -> dict | None:
+    """For an empty result with states chosen: those states in words, and each other state
+    that would give courses with the same other choices (the state facet's counts are
+    counted without its own choices), with the search switched to it."""
+    chosen = params.filters.chosen("state")
+    if not chosen:
+        return None
+    words = formatting.labels()["state_courses"]
+    others = [
+        {
+            "text": f"{entry['count']} {words[entry['value']]}",
+            "query": params.query(page=None, state=[entry["value"]]),
+        }
+        for entry in (result.facets or {}).get("state", [])
+        if entry["value"] not in chosen and entry["count"]
+    ]
+    return {"chosen": " ou ".join(words[state] for state in chosen), "others": others}
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")
