@@ -18,7 +18,15 @@ from markupsafe import Markup
 from portal import formatting
 from portal import jobs as job_views
 from portal.opendata.jsonld import course_json_ld
-from portal.params import MAX_ID, CourseId, SearchParams, search_params, text_query
+from portal.params import (
+    FRENCH_DAY_PATTERN,
+    MAX_ID,
+    CourseId,
+    SearchParams,
+    french_day,
+    search_params,
+    text_query,
+)
 from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
 from storage.ratings import MIN_RATINGS
@@ -57,6 +65,8 @@ templates.env.globals.update(
     count_text=formatting.count_text,
     beside=formatting.beside,
     min_ratings=MIN_RATINGS,
+    french_day=french_day,
+    day_pattern=FRENCH_DAY_PATTERN,
 )
 SITEMAP_SIZE = 50_000
 MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
