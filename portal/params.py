@@ -122,9 +122,7 @@ class DropEmptyParams:
             # blanks only: str.strip() would also take \x1c-\x1f, which are refused
             kept = [(k, v) for k, v in pairs if v.strip(BLANKS) != ""]
             if not scope.get("path", "").startswith("/api/"):
-                kept = [
-                    (k, (iso_from_french(v) or v) if k in DATE_PARAMS else v) for k, v in kept
-                ]
+                kept = [(k, (iso_from_french(v) or v) if k in DATE_PARAMS else v) for k, v in kept]
             if kept != pairs:
                 scope = dict(scope, query_string=urlencode(kept).encode("latin-1"))
         await self.app(scope, receive, send)
