@@ -1,12 +1,17 @@
-"""Back-test of the predicted next session on the catalogue's own history.
+"""Back-test of the predicted next session on a history of course runs.
 
     .venv/bin/python -m benchmarks.predict_backtest [--db URL]
+    .venv/bin/python -m benchmarks.predict_backtest --launches [CSV]
 
 Without ``--db`` it builds the demo catalogue (``moisson demo``: every recording replayed)
-in a temporary file. For every course, its runs (``storage.predict.runs``) are replayed in
-order: each run from the third on is predicted from the runs before it alone, asked the day
-after the last of them, as a visitor would have seen the course page then. A prediction
-hits when the run started within 31 days of the expected start.
+in a temporary file. ``--launches`` reads real course runs instead: by default the 290
+HarvardX and MITx runs of 2012-2016 (``benchmarks/data/harvardx_mitx``, METADATA.json),
+a course being its institution and course number, a run its launch date.
+
+For every course, its runs (``storage.predict.runs``) are replayed in order: each run from
+the third on is predicted from the runs before it alone, asked the day after the last of
+them, as a visitor would have seen the course page then. A prediction hits when the run
+started within 31 days of the expected start.
 
 Printed: how many runs could be predicted at all (two runs or more before them), how many
 the predictor answered (the others are "too thin or irregular": no estimate shown), its hit
@@ -17,10 +22,11 @@ before it, and of the runs the predictor answered.
 from __future__ import annotations
 
 import argparse
+import csv
 import subprocess
 import sys
 import tempfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,6 +36,18 @@ from storage.predict import MIN_RUNS, WINDOW, predict, runs
 from storage.readonly import open_readonly
 
 YEAR = timedelta(days=365)
+LAUNCHES = Path(__file__).with_name("data") / "harvardx_mitx" / "harvardMIT.csv"
+
+
+def launch_histories(path: Path) -> list[list]:
+    """Each course's runs from a table of launches (Institution, Course Number, Launch
+    Date as MM/DD/YYYY), through ``storage.predict.runs`` like the catalogue's."""
+    starts: dict[tuple, list] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            day = datetime.strptime(row["Launch Date"], "%m/%d/%Y").replace(tzinfo=UTC)
+            starts.setdefault((row["Institution"], row["Course Number"]), []).append(day)
+    return [runs(s) for s in starts.values()]
 
 
 def histories(url: str) -> list[list]:
@@ -80,7 +98,17 @@ def _rate(hits: int, total: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="a catalogue URL (default: the demo, built here)")
+    parser.add_argument(
+        "--launches",
+        nargs="?",
+        const=str(LAUNCHES),
+        help=f"a CSV of course launches instead of a catalogue (default: {LAUNCHES.name})",
+    )
     args = parser.parse_args(argv)
+    if args.launches:
+        result = backtest(launch_histories(Path(args.launches)))
+        _report(result)
+        return 0
     with tempfile.TemporaryDirectory() as folder:
         url = args.db
         if url is None:
@@ -94,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(built.stderr, file=sys.stderr)
                 return 1
         result = backtest(histories(url))
+    _report(result)
+    return 0
+
+
+def _report(result: dict) -> None:
     print(f"courses: {result['courses']}, with 3 runs or more: {result['courses_with_3_runs']}")
     print(f"runs with 2 runs or more before them: {result['askable']}")
     print(f"answered (regular history): {result['answered']}")
@@ -106,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     if result["answered"] and result["baseline_hits_on_answered"]:
         ratio = result["hits"] / result["baseline_hits_on_answered"]
         print(f"ratio (hits / baseline hits on the answered runs): {ratio:.2f}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -230,7 +231,17 @@ def confirm_page(request: Request, token: str, alerts: Annotated[Alerts, Depends
 def confirm(request: Request, token: str, alerts: Annotated[Alerts, Depends(_alerts)]):
     found = alerts.links.read_confirm(token)
     now = request.app.state.clock()
-    if found is None or not store.confirm(alerts.engine, found[0], store.token_hash(found[1]), now):
+    catalogue = request.app.state.engine
+
+    def matches(search: str) -> list[int] | None:
+        try:
+            return [course_id for course_id, _t in mailing.search_matches(catalogue, search, now)]
+        except RequestValidationError:  # kept searches are checked when made: not expected
+            return None
+
+    if found is None or not store.confirm(
+        alerts.engine, found[0], store.token_hash(found[1]), now, search_matches=matches
+    ):
         return _page(request, "Lien expiré", BAD_LINK, status_code=400)
     return _page(
         request,

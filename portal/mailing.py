@@ -216,34 +216,42 @@ def send_outbox(engine, settings: SmtpSettings, now, kind: str | None = None) ->
 # -- digests ---------------------------------------------------------------------------------------
 
 
-def _search_news(catalogue, query: str, since, now, url) -> dict | None:
-    """Courses of a kept search created since ``since``, newest first."""
+def search_matches(catalogue, query: str, now) -> list[tuple]:
+    """(id, title) of the courses a kept search selects at ``now``;
+    ``RequestValidationError`` when the search rules no longer accept it."""
     from portal.params import search_from_query
-    from storage.search import search_courses
+    from storage.search import matching_courses
+
+    return matching_courses(catalogue, search_from_query(query).filters, now)
+
+
+def _search_news(catalogue, query: str, seen: list[int] | None, now, url):
+    """A kept search's news: the courses it selects now that it did not select at the
+    subscriber's last digest (``seen``, recorded at confirmation and with each digest),
+    newest first; and the ids to remember. A course that newly matches (a new course, or
+    one whose new session puts it in the chosen state) is news once."""
+    from portal.params import search_from_query
 
     params = search_from_query(query)
-    news, page = [], 1
-    while page <= 10:
-        result = search_courses(
-            catalogue, params.filters, now, sort="new", page=page, per_page=50, facets=False
-        )
-        fresh = [c for c in result.courses if c["created_at"] > since]
-        news += fresh
-        if len(fresh) < len(result.courses) or page * 50 >= result.total:
-            break
-        page += 1
+    matches = search_matches(catalogue, query, now)
+    keys = [course_id for course_id, _title in matches]
+    if seen is None:  # nothing recorded yet: what matches now is the starting point
+        return None, keys
+    known = set(seen)
+    news = [(i, title) for i, title in reversed(matches) if i not in known]
     if not news:
-        return None
+        return None, keys
     search_url = url("search_page") + (f"?{query}" if query else "")
-    return {
+    section = {
         "title": f"Nouveaux cours pour votre recherche{_query_words(params)}",
         "url": search_url,
         "items": [
-            {"text": c["title"], "url": url("course_page", course_id=c["id"])}
-            for c in news[:DIGEST_ITEMS]
+            {"text": title, "url": url("course_page", course_id=i)}
+            for i, title in news[:DIGEST_ITEMS]
         ],
         "more": max(0, len(news) - DIGEST_ITEMS),
     }
+    return section, keys
 
 
 def _query_words(params) -> str:
@@ -311,7 +319,10 @@ def compose_digests(alerts_engine, catalogue, links: Links, sender: str, now, ur
                 seen[sub["id"]] = keys
             else:
                 try:
-                    section = _search_news(catalogue, sub["search"] or "", since, now, url)
+                    section, keys = _search_news(
+                        catalogue, sub["search"] or "", sub["seen"], now, url
+                    )
+                    seen[sub["id"]] = keys
                 except RequestValidationError:  # a kept search the rules now refuse
                     section = None
             if section:

@@ -18,9 +18,18 @@ from markupsafe import Markup
 from portal import formatting
 from portal import jobs as job_views
 from portal.opendata.jsonld import course_json_ld
-from portal.params import MAX_ID, CourseId, SearchParams, search_params, text_query
+from portal.params import (
+    FRENCH_DAY_PATTERN,
+    MAX_ID,
+    CourseId,
+    SearchParams,
+    french_day,
+    search_params,
+    text_query,
+)
 from portal.urls import COURSE_PATH, absolute_url, site_host
 from storage.predict import track_record
+from storage.ratings import MIN_RATINGS
 from storage.readindex import FACET_OF, FACETS, value_labels
 from storage.search import (
     count_courses,
@@ -55,6 +64,9 @@ templates.env.globals.update(
     number_text=formatting.number_text,
     count_text=formatting.count_text,
     beside=formatting.beside,
+    min_ratings=MIN_RATINGS,
+    french_day=french_day,
+    day_pattern=FRENCH_DAY_PATTERN,
 )
 SITEMAP_SIZE = 50_000
 MAX_SITEMAP_PART = MAX_ID // SITEMAP_SIZE  # the part's offset stays a 64-bit integer
@@ -91,6 +103,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     # words that name a job (« je veux devenir comptable »): its profile, above the courses
     jobs = job_views.search(request, params.filters.q, limit=JOBS_SHOWN) if params.filters.q else []
     jobs = [j for j in jobs if j["score"] >= JOBS_CLOSE * jobs[0]["score"]]
+    switch = _state_switch(params, result) if result.total == 0 else None
     return templates.TemplateResponse(
         request,
         "search.html",
@@ -103,6 +116,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
             "pages": pages,
             "wider": wider,
             "jobs": jobs,
+            "switch": switch,
         },
     )
 
@@ -195,6 +209,25 @@ def _wider(request: Request, params: SearchParams, now) -> list[dict]:
             }
         )
     return sorted(out, key=lambda w: -w["count"])
+
+
+def _state_switch(params: SearchParams, result) -> dict | None:
+    """For an empty result with states chosen: those states in words, and each other state
+    that would give courses with the same other choices (the state facet's counts are
+    counted without its own choices), with the search switched to it."""
+    chosen = params.filters.chosen("state")
+    if not chosen:
+        return None
+    words = formatting.labels()["state_courses"]
+    others = [
+        {
+            "text": f"{entry['count']} {words[entry['value']]}",
+            "query": params.query(page=None, state=[entry["value"]]),
+        }
+        for entry in (result.facets or {}).get("state", [])
+        if entry["value"] not in chosen and entry["count"]
+    ]
+    return {"chosen": " ou ".join(words[state] for state in chosen), "others": others}
 
 
 @router.get("/cours/{course_id}.ics", name="course_calendar")

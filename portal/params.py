@@ -28,7 +28,7 @@ from portal.formatting import PARIS
 from portal.schemas import Sort
 from storage.dates import SUPPORTED_DATE_RANGE
 from storage.readindex import FACETS, Facet
-from storage.search import CourseFilters
+from storage.search import SORTS, CourseFilters
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -42,10 +42,36 @@ DATE_ORDER = "starts_before is earlier than starts_after"
 
 
 def _iso_day(value):
-    """Only ``YYYY-MM-DD``: pydantic alone would also read ``0.0`` as a Unix time."""
+    """Only ``YYYY-MM-DD``: pydantic alone would also read ``0.0`` as a Unix time. (The
+    pages also take the French ``JJ/MM/AAAA``, turned into this by ``DropEmptyParams``.)"""
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise PydanticCustomError("date_format", "Date should be YYYY-MM-DD")
+        raise PydanticCustomError(
+            "date_format", "Date should be YYYY-MM-DD (ISO 8601, the only format the API takes)"
+        )
     return value
+
+
+DATE_PARAMS = ("starts_after", "starts_before")
+FRENCH_DAY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+FRENCH_DAY_PATTERN = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"  # the form's
+
+
+def iso_from_french(text: str) -> str | None:
+    """``15/09/2027`` → ``2027-09-15``; None when it is not a day of the calendar in that
+    order (then the value is refused as it was typed)."""
+    found = FRENCH_DAY.fullmatch(text.strip(BLANKS))
+    if not found:
+        return None
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def french_day(moment: datetime | None) -> str:
+    """A searched day as the form shows it: ``15/09/2027`` (Paris)."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y") if moment else ""
 
 
 def _supported_day(day: date) -> date:
@@ -83,7 +109,9 @@ BLANKS = " \t\r\n"
 
 
 class DropEmptyParams:
-    """ASGI middleware: ``?state=&q=python`` is read as ``?q=python``."""
+    """ASGI middleware: ``?state=&q=python`` is read as ``?q=python``; and outside the API
+    a day typed the French way (``starts_after=15/09/2027``) is read as ``2027-09-15``. The
+    API takes ISO days only, and says so when refusing another."""
 
     def __init__(self, app):
         self.app = app
@@ -93,7 +121,9 @@ class DropEmptyParams:
             pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             # blanks only: str.strip() would also take \x1c-\x1f, which are refused
             kept = [(k, v) for k, v in pairs if v.strip(BLANKS) != ""]
-            if len(kept) != len(pairs):
+            if not scope.get("path", "").startswith("/api/"):
+                kept = [(k, (iso_from_french(v) or v) if k in DATE_PARAMS else v) for k, v in kept]
+            if kept != pairs:
                 scope = dict(scope, query_string=urlencode(kept).encode("latin-1"))
         await self.app(scope, receive, send)
 
@@ -174,7 +204,11 @@ def _search_params(
     max_weeks: Annotated[float | None, Query(gt=0, le=520)] = None,
     max_hours_per_week: Annotated[float | None, Query(gt=0, le=168)] = None,
     sort: Annotated[
-        Sort | None, Query(description="default: relevance with q, start without")
+        Sort | None,
+        Query(
+            description="default: relevance with q, start without. "
+            + "; ".join(f"{name}: {meaning}" for name, meaning in SORTS.items())
+        ),
     ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,

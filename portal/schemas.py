@@ -8,9 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, Field, create_model
 
 from storage.readindex import FACETS, LEVELS, STATE_NAMES
+from storage.search import SORTS
 
 State = Literal[STATE_NAMES]
-Sort = Literal["relevance", "start", "new", "rating"]
+Sort = Literal[tuple(SORTS)]
 Level = Literal[LEVELS]
 
 

@@ -9,9 +9,10 @@ says when the connected role can write the catalogue too.
 
 What is stored is only what sending needs: the address, the search (a query string) or the
 followed course, the hash of the confirmation token and the unsubscription key (every mail's
-link carries it, signed), when the subscription was made, confirmed and
-last mailed, and the announced sessions' keys (catalogue facts, so a session is announced
-once). The outbox holds each mail from composition until the SMTP server accepted it.
+link carries it, signed), when the subscription was made, confirmed and last mailed, and
+what was last announced or already there (catalogue facts, so nothing is announced twice):
+a followed course's session keys, a search's matching course ids. The outbox holds each
+mail from composition until the SMTP server accepted it.
 
 Outbox states: ``pending`` (composed, to send) → ``sending`` (claimed by a run) → ``sent``
 or ``failed``. A digest row and the subscriptions' new "last mailed" time are written in one
@@ -221,12 +222,20 @@ def subscribe(
     return sub_id
 
 
-def confirm(engine: Engine, subscription_id: int, confirm_token_hash: str, now: datetime) -> bool:
+def confirm(
+    engine: Engine,
+    subscription_id: int,
+    confirm_token_hash: str,
+    now: datetime,
+    search_matches=None,
+) -> bool:
     """Confirm once: the stored hash must match and is then cleared, so the link cannot be
-    used again. What the course had already is marked seen, so only what comes is news."""
+    used again. What is there already is marked seen, so only what comes is news: the
+    course's sessions, or the courses the search selects now (``search_matches(search)``,
+    their ids)."""
     with engine.begin() as conn:
         row = conn.execute(
-            select(subscription.c.course_id).where(
+            select(subscription.c.course_id, subscription.c.search).where(
                 subscription.c.id == subscription_id,
                 subscription.c.confirm_hash == confirm_token_hash,
                 subscription.c.confirmed_at.is_(None),
@@ -234,7 +243,10 @@ def confirm(engine: Engine, subscription_id: int, confirm_token_hash: str, now: 
         ).first()
         if row is None:
             return False
-        seen = _session_keys(conn, row.course_id) if row.course_id is not None else None
+        if row.course_id is not None:
+            seen = _session_keys(conn, row.course_id)
+        else:
+            seen = search_matches(row.search or "") if search_matches else None
         done = conn.execute(
             update(subscription)
             .where(

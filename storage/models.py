@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage import ratings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -158,9 +160,11 @@ class Course(Workload, Base):
     __tablename__ = "course"
     __table_args__ = (
         Index("ix_course_created_at", "created_at"),
-        # read side (migration 0004): sort=rating reads courses in this order
+        # read side (migration 0012): sort=rating reads courses in this order, those with
+        # enough ratings first (the number is a literal for the index to match)
         Index(
-            "ix_course_rating",
+            "ix_course_best_rated",
+            text(f"(coalesce(rating_count, 0) < {ratings.MIN_RATINGS})"),
             text("(rating IS NULL)"),
             text("rating DESC"),
             text("(coalesce(rating_count, 0)) DESC"),
@@ -386,6 +390,27 @@ class CourseStateSpan(Base):
     state: Mapped[str] = mapped_column(String(20), primary_key=True)
     since: Mapped[datetime] = mapped_column(EpochMicroseconds, primary_key=True)
     until: Mapped[datetime] = mapped_column(EpochMicroseconds)
+
+
+class CourseRunSpan(Base):
+    """How many times a visible course has run (``storage.predict.runs``), as a step in
+    time: from the start of its k-th run (``since``) to the start of the next (``until``,
+    ``readindex.FAR_FUTURE`` after the last) it has run ``runs`` = k times. At any instant a
+    course has at most one span holding it (none before its first run): ``sort=most_run``
+    reads them in ``runs`` order (``ix_course_run_span_runs``)."""
+
+    __tablename__ = "course_run_span"
+    __table_args__ = (
+        Index("ix_course_run_span_runs", text("runs DESC"), "course_id", "since", "until"),
+        {"sqlite_with_rowid": False},
+    )
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True
+    )
+    since: Mapped[datetime] = mapped_column(EpochMicroseconds, primary_key=True)
+    until: Mapped[datetime] = mapped_column(EpochMicroseconds)
+    runs: Mapped[int] = mapped_column(Integer)
 
 
 class FacetValue(Base):

@@ -9,6 +9,10 @@ sums of what its listings state. Only visible listings count, unless none is vis
 
 from __future__ import annotations
 
+MIN_RATINGS = 20
+"""A course is "best rated" (``sort=rating``) among those with at least this many ratings:
+a 5/5 from two learners says less than 4.6/5 from three hundred. The index that holds the
+order (``ix_course_best_rated``, migration 0012) is built with this number: change both."""
 DEFAULT_SCALE = 5.0  # schema.org AggregateRating: "If bestRating is omitted, 5 is assumed"
 
 

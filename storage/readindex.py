@@ -3,7 +3,7 @@
 The portal asks two kinds of question a plain scan of sessions answers too slowly on a
 large catalogue: "which courses are in these states now?" (a state depends on the time of
 the question) and "which courses have these filter values, and how many per value?". This
-module answers them with two tables it alone writes, from two definitions it alone holds:
+module answers them with tables it alone writes, from definitions it alone holds:
 
 - the state rule, ``session_intervals``: when (a half-open interval of "now") one session
   is in each state. ``course_state_span`` stores, for each visible course and state, the
@@ -15,6 +15,9 @@ module answers them with two tables it alone writes, from two definitions it alo
   through ``facet_value``. The filters, the counts, the API parameters and schema and the
   search form are all derived from ``FACETS``; adding a facet is one entry and a
   ``moisson db reindex``.
+- the track record, ``run_spans``: ``course_run_span`` stores how many times each visible
+  course has run (``storage.predict.runs``, as the course page's « Repères » counts them),
+  as steps in time, so that ``sort=most_run`` reads courses in that order at any "now".
 
 Nothing is counted ahead: ``storage.search`` counts by grouping the spans and facet rows of
 the selected courses, and ``storage.cache`` keeps the answers for the minute.
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, text, true, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection
 
 from storage.bulk import chunks, dialect_insert
@@ -41,6 +45,7 @@ from storage.models import (
     Course,
     CourseFacet,
     CourseJob,
+    CourseRunSpan,
     CourseStateSpan,
     FacetValue,
     Listing,
@@ -52,6 +57,7 @@ from storage.models import (
     course_organisation,
     course_topic,
 )
+from storage.predict import runs
 
 FAR_PAST = datetime(1000, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -148,6 +154,17 @@ def course_spans(sessions: Sequence[dict]) -> list[tuple[str, datetime, datetime
     if edge < FAR_FUTURE:
         spans.append(("archived", edge, FAR_FUTURE))
     return spans
+
+
+def run_spans(sessions: Sequence[dict]) -> list[tuple[datetime, datetime, int]]:
+    """A course's (since, until, runs) steps: from the start of each of its runs (as
+    ``storage.predict.runs`` counts them, the track record's rule) to the next one's, the
+    number of runs by then; none before the first run."""
+    history = runs([s["start"] for s in sessions])
+    ends = history[1:] + [FAR_FUTURE] * bool(history)
+    return [
+        (since, until, k) for k, (since, until) in enumerate(zip(history, ends, strict=True), 1)
+    ]
 
 
 # -- the facet table ---------------------------------------------------------------------------
@@ -428,30 +445,42 @@ def _visible_of(conn: Connection, chunk: Sequence[int]) -> list[int]:
     )
 
 
-def _fresh(conn: Connection, visible: Sequence[int]) -> tuple[set, set]:
+def _fresh(conn: Connection, visible: Sequence[int]) -> tuple[set, set, set]:
     """What the index should hold for these visible courses: (course, state, since,
-    until) spans and (course, facet, value) rows."""
+    until) spans, (course, facet, value) rows and (course, since, until, runs) steps."""
     if not visible:
-        return set(), set()
+        return set(), set(), set()
     sessions = _sessions(conn, visible)
     spans = {
         (course_id, *span)
         for course_id in visible
         for span in course_spans(sessions.get(course_id, []))
     }
-    return spans, _facet_values(conn, visible)
+    steps = {
+        (course_id, *step)
+        for course_id in visible
+        for step in run_spans(sessions.get(course_id, []))
+    }
+    return spans, _facet_values(conn, visible), steps
 
 
-def _refresh_chunk(conn: Connection, chunk: Sequence[int]) -> None:
+def _refresh_chunk(conn: Connection, chunk: Sequence[int], with_runs: bool = True) -> None:
     conn.execute(delete(CourseFacet).where(CourseFacet.course_id.in_(chunk)))
     conn.execute(delete(CourseStateSpan).where(CourseStateSpan.course_id.in_(chunk)))
+    if with_runs:
+        conn.execute(delete(CourseRunSpan).where(CourseRunSpan.course_id.in_(chunk)))
     visible = _visible_of(conn, chunk)
     invisible = sorted(set(chunk) - set(visible))
     if visible:
         conn.execute(update(Course).where(Course.id.in_(visible)).values(visible=True))
     if invisible:
         conn.execute(update(Course).where(Course.id.in_(invisible)).values(visible=False))
-    spans, facets = _fresh(conn, visible)
+    spans, facets, steps = _fresh(conn, visible)
+    if steps and with_runs:
+        conn.execute(
+            insert(CourseRunSpan),
+            [{"course_id": c, "since": a, "until": b, "runs": k} for c, a, b, k in steps],
+        )
     if spans:
         conn.execute(
             insert(CourseStateSpan),
@@ -510,7 +539,15 @@ def refresh(conn: Connection, course_ids: Iterable[int]) -> None:
 ANALYZED = tuple(
     sorted(
         model.__tablename__
-        for model in (Course, CourseStateSpan, CourseFacet, FacetValue, Listing, Session)
+        for model in (
+            Course,
+            CourseStateSpan,
+            CourseRunSpan,
+            CourseFacet,
+            FacetValue,
+            Listing,
+            Session,
+        )
     )
 )
 
@@ -526,7 +563,8 @@ def analyze(conn: Connection) -> None:
     # PostgreSQL: the catalogue's own tables, always in this order. A bare ANALYZE covers
     # every table of the database, system catalogues included, and two of them at once
     # (two crawls ending together, or two catalogues in one database) deadlock.
-    for table in ANALYZED:
+    present = set(sa_inspect(conn).get_table_names())  # migration 0004 runs this before 0012
+    for table in (t for t in ANALYZED if t in present):
         conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}"))
 
 
@@ -540,16 +578,20 @@ def rebuild(conn: Connection, at: datetime | None = None) -> int:
     (``at`` is accepted for callers of the former signature and unused: nothing derived
     depends on the time of the rebuild)."""
     del at
+    # migration 0004 rebuilds the index before 0012 made the run steps' table
+    with_runs = sa_inspect(conn).has_table(CourseRunSpan.__tablename__)
     conn.execute(delete(CourseFacet))
     conn.execute(delete(CourseStateSpan))
+    if with_runs:
+        conn.execute(delete(CourseRunSpan))
     ids = list(conn.execute(select(Course.id).order_by(Course.id)).scalars())
     for chunk in chunks(ids, CHUNK):
-        _refresh_chunk(conn, chunk)
+        _refresh_chunk(conn, chunk, with_runs)
     analyze(conn)
     return len(ids)
 
 
-def _stored(conn: Connection) -> tuple[set, set]:
+def _stored(conn: Connection) -> tuple[set, set, set]:
     spans = set(
         conn.execute(
             select(
@@ -567,7 +609,17 @@ def _stored(conn: Connection) -> tuple[set, set]:
             )
         ).all()
     )
-    return spans, facets
+    steps = set(
+        conn.execute(
+            select(
+                CourseRunSpan.course_id,
+                CourseRunSpan.since,
+                CourseRunSpan.until,
+                CourseRunSpan.runs,
+            )
+        ).all()
+    )
+    return spans, facets, steps
 
 
 def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
@@ -592,15 +644,17 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
             select(Listing.course_id).where(Listing.hidden.is_(False)).distinct()
         ).scalars()
     )
-    fresh_spans, fresh_facets = set(), set()
+    fresh_spans, fresh_facets, fresh_steps = set(), set(), set()
     for chunk in chunks(sorted(c for c in visible if c is not None), CHUNK):
-        spans, facets = _fresh(conn, chunk)
+        spans, facets, steps = _fresh(conn, chunk)
         fresh_spans |= spans
         fresh_facets |= facets
-    stored_spans, stored_facets = _stored(conn)
+        fresh_steps |= steps
+    stored_spans, stored_facets, stored_steps = _stored(conn)
     for name, stored, fresh in (
         ("state span", stored_spans, fresh_spans),
         ("facet value", stored_facets, fresh_facets),
+        ("run count", stored_steps, fresh_steps),
     ):
         for row in sorted(stored - fresh, key=repr)[:20]:
             problems.append(f"course {row[0]}: stored {name} {_row_text(row)} not computed")
@@ -613,6 +667,8 @@ def check(conn: Connection, instants: Iterable[datetime] = ()) -> list[str]:
 
 
 def _row_text(row: tuple) -> str:
+    if len(row) == 4 and isinstance(row[3], int):  # a run count step
+        return f"{row[3]} runs [{row[1].isoformat()}, {row[2].isoformat()})"
     if len(row) == 4:  # a span
         return f"{row[1]} [{row[2].isoformat()}, {row[3].isoformat()})"
     return f"{row[1]}={row[2]}"

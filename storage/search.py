@@ -51,6 +51,7 @@ from storage.codes import coded_jobs, course_codes
 from storage.models import (
     Course,
     CourseFacet,
+    CourseRunSpan,
     CourseStateSpan,
     EpochMicroseconds,
     FacetValue,
@@ -75,12 +76,26 @@ MAX_QUERY_TERMS = 12
 # Sorting by start: up to this many courses, sort each one's soonest session; beyond,
 # read sessions in start order until the page is full.
 SMALL_SET = 2000
-RATING_ORDER = (  # best rated first, then the most rated; unrated last (ix_course_rating:
-    Course.rating.is_(None),  # the 0 must be a literal for the index to match)
+RATING_COUNT = func.coalesce(Course.rating_count, literal_column("0"))
+RATING_ORDER = (  # ix_course_best_rated holds this order (its numbers must be literals)
+    RATING_COUNT < literal_column(str(ratings.MIN_RATINGS)),  # noqa: SIM300 (the index)
+    Course.rating.is_(None),  # then best rated, the most rated first; unrated last
     Course.rating.desc(),
-    func.coalesce(Course.rating_count, literal_column("0")).desc(),
+    RATING_COUNT.desc(),
     Course.id,
 )
+SORTS = {
+    "relevance": "the words' relevance (with q only; without, start)",
+    "start": "soonest: the next upcoming session's start, soonest first; courses without an "
+    "upcoming session last",
+    "new": "newest in the catalogue first",
+    "rating": "best rated with enough ratings: the rating on /5 combined across platforms "
+    f"(weighted by their counts), best first, among courses with at least "
+    f"{ratings.MIN_RATINGS} ratings; then the others in the same order, unrated last",
+    "most_run": "most run: the number of sessions the course has run by now (its track "
+    "record), most first; courses not run yet last",
+}
+"""Every order a search can ask (``sort=``), with what it means; ties by course id."""
 SCAN_BATCH_MAX = 5000  # sessions per read (each becomes a bound parameter)
 # What a complete record tells a learner; the completeness score is the share present.
 COMPLETENESS_FIELDS = (
@@ -461,8 +476,10 @@ class _Search:
             stmt = self.courses(self.filters, Course.id, ranked=True).order_by(
                 self.fts_ranked.c.rank, Course.id
             )
-        elif sort == "rating":  # ix_course_rating holds this order
+        elif sort == "rating":  # ix_course_best_rated holds this order
             stmt = self.courses(self.filters, Course.id).order_by(*RATING_ORDER)
+        elif sort == "most_run":
+            return total, self._page_by_runs(offset, per_page)
         else:  # new
             stmt = self.courses(self.filters, Course.id).order_by(
                 Course.created_at.desc(), Course.id.desc()
@@ -493,6 +510,33 @@ class _Search:
             .limit(limit)
         )
         return list(self.conn.execute(stmt).scalars())
+
+    def _page_by_runs(self, offset: int, limit: int) -> list[int]:
+        """Courses by the number of runs by now, most first (the steps holding now, read
+        in ``ix_course_run_span_runs`` order), ties by id; then those not run yet, by id."""
+        holds = (CourseRunSpan.since <= self.now) & (CourseRunSpan.until > self.now)
+        want = offset + limit
+        selection = self.selection(self.filters)
+        ran = select(CourseRunSpan.course_id).where(holds)
+        if selection is not None:
+            ran = ran.where(CourseRunSpan.course_id.in_(selection))
+        ran = ran.order_by(CourseRunSpan.runs.desc(), CourseRunSpan.course_id)
+        head = list(self.conn.execute(ran.limit(want)).scalars())
+        if len(head) >= want:
+            return head[offset:want]
+        not_run = (
+            ~select(CourseRunSpan.course_id)
+            .where(holds, CourseRunSpan.course_id == Course.id)
+            .exists()
+        )
+        rest = (
+            self.courses(self.filters, Course.id)
+            .where(not_run)
+            .order_by(Course.id)
+            .offset(max(0, offset - len(head)))
+            .limit(limit - len(head[offset:]))
+        )
+        return head[offset:] + list(self.conn.execute(rest).scalars())
 
     def _page_by_start_scan(self, offset: int, limit: int) -> list[int]:
         """The same order for a large selection: upcoming sessions are read in start order
@@ -857,6 +901,15 @@ def search_courses(
             else:
                 result.facets = cache.get(("facets", filters), now, search.facets)
     return result
+
+
+def matching_courses(engine: Engine, filters: CourseFilters, now: datetime) -> list[tuple]:
+    """(id, title) of every course matching ``filters`` at ``now``, in id order, unpaged:
+    what a kept search selects, to tell which of its courses are new to a subscriber."""
+    with engine.connect() as conn:
+        search = _Search(conn, filters, now)
+        stmt = search.courses(filters, Course.id, Course.title).order_by(Course.id)
+        return [tuple(row) for row in conn.execute(stmt)]
 
 
 def course_detail(engine: Engine, course_id: int, now: datetime) -> dict | None:

@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 from pipelines.records import CourseRecord, SessionRecord
 from portal.alerts import Alerts
 from portal.app import create_app
-from portal.mailing import Links, SmtpSettings
+from portal.mailing import Links, SmtpSettings, search_matches
 from storage import alerts as store
 from storage.readonly import open_readonly
 from tests.conftest import ROOT
@@ -216,6 +216,19 @@ def test_the_whole_cycle_subscribe_confirm_digest_unsubscribe(catalogue, smtp):
     assert _send(catalogue, port, tomorrow + timedelta(hours=3)).returncode == 0
     assert len(inbox.messages) == 2
 
+    # the next night: only what the search did not select at the last digest, although
+    # that course was written before the last digest went out
+    day3 = tomorrow + timedelta(days=1)
+    assert _send(catalogue, port, day3 + timedelta(hours=1)).returncode == 0
+    assert len(inbox.messages) == 3
+    text = inbox.messages[2].get_body(("plain",)).get_content()
+    assert "Python et les tests" in text
+    for told in ("décorateurs", "science des données", "Apprenez à programmer"):
+        assert told not in text
+    # nothing new: no mail
+    assert _send(catalogue, port, day3 + timedelta(days=1)).returncode == 0
+    assert len(inbox.messages) == 3
+
     # RFC 8058 one-click: a POST to the header's URL deletes the address
     gone = client.post(
         urlsplit(unsubscribe).path, content="List-Unsubscribe=One-Click", headers=FORM
@@ -223,8 +236,33 @@ def test_the_whole_cycle_subscribe_confirm_digest_unsubscribe(catalogue, smtp):
     assert gone.status_code == 200
     assert _subscriptions(catalogue) == 0
     assert client.post(urlsplit(unsubscribe).path).status_code == 400
-    assert _send(catalogue, port, tomorrow + timedelta(days=1)).returncode == 0
-    assert len(inbox.messages) == 2
+    _write(catalogue, [_record("oc-python-5", "Python et Django", 40)], day3 + timedelta(days=2))
+    assert _send(catalogue, port, day3 + timedelta(days=2, hours=1)).returncode == 0
+    assert len(inbox.messages) == 3
+
+
+def test_a_search_announces_a_course_that_newly_matches_once(catalogue, smtp):
+    """A course that did not match the search at confirmation and matches after a crawl
+    (its new session makes it upcoming) is news once; the courses matching all along never."""
+    inbox, port = smtp
+    _write(catalogue, [_record("oc-cuisine", "Cuisine française")], NOW)  # no session
+    client = _portal(catalogue, port)
+    answer = client.post(
+        "/alertes/recherche?state=upcoming", content=f"adresse={ADDRESS}", headers=FORM
+    )
+    assert answer.status_code == 200, answer.text
+    assert client.post(_link(inbox.messages[0], "/alertes/confirmer/")).status_code == 200
+
+    later = NOW + timedelta(days=1)
+    _write(catalogue, [_record("oc-cuisine", "Cuisine française", 30)], later)
+    assert _send(catalogue, port, later + timedelta(hours=1)).returncode == 0
+    digests = [m for m in inbox.messages if m["Subject"].startswith("Du nouveau")]
+    assert len(digests) == 1
+    text = digests[0].get_body(("plain",)).get_content()
+    assert "Cuisine française" in text
+    assert "Apprenez à programmer" not in text  # upcoming at confirmation already
+    assert _send(catalogue, port, later + timedelta(days=1)).returncode == 0
+    assert len([m for m in inbox.messages if m["Subject"].startswith("Du nouveau")]) == 1
 
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -271,9 +309,13 @@ def test_a_send_killed_mid_way_neither_loses_nor_doubles_a_mail(catalogue, smtp)
     inbox, port = smtp
     engine = store.open_alerts_engine(catalogue)
     addresses = [f"lecteur{i}@example.org" for i in range(6)]
+
+    def matches(search):  # what the portal records at confirmation
+        return [i for i, _title in search_matches(open_readonly(catalogue), search, NOW)]
+
     for address in addresses:
         sub = store.subscribe(engine, address, NOW, "h", "k", lambda _id: "x", search="q=python")
-        assert store.confirm(engine, sub, "h", NOW)
+        assert store.confirm(engine, sub, "h", NOW, search_matches=matches)
     with engine.begin() as conn:
         conn.execute(store.outbox.delete())
     tomorrow = NOW + timedelta(days=1)

@@ -271,7 +271,7 @@ def test_axe_finds_what_it_should(page, portal):
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_axe_search_course_and_alert_pages(browser, portal, width):
+def test_axe_search_course_job_and_alert_pages(browser, portal, width):
     base, catalogue = portal
     context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 844})
     tab = context.new_page()
@@ -279,6 +279,13 @@ def test_axe_search_course_and_alert_pages(browser, portal, width):
     for path in ("/", "/?q=statistiques&state=starting_soon", "/?q=zzzzzz&state=upcoming", course):
         tab.goto(base + path)
         assert tab.locator("form.alert-form").count() == 1, path  # the alert form is there
+        assert axe_violations(tab) == [], path
+    # the job pages: a job (one the course leads to) and the job search
+    tab.goto(base + course)
+    job = tab.locator("section.jobs li[data-job]").first.get_attribute("data-job")
+    for path in (f"/metiers/{job}", "/metiers?q=data+analyst", "/metiers"):
+        tab.goto(base + path)
+        assert tab.locator("h1").count() == 1, path
         assert axe_violations(tab) == [], path
     # the page an alert form leads to
     tab.goto(base + course)
@@ -477,3 +484,71 @@ def test_search_words_naming_a_job_lead_to_its_courses(page, portal):
     assert "q=" not in page.url
     assert page.locator("#facet-job input[value='M1419']").is_checked()
     assert page.locator("li.course").count() >= 1
+
+
+# -- French days, sorts, switching state -----------------------------------------------------
+
+
+def test_date_inputs_take_and_show_french_days(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    after = page.get_by_label("Commence après le")
+    assert after.get_attribute("placeholder") == "jj/mm/aaaa"
+    assert after.get_attribute("lang") == "fr"
+    after.fill("2027/09/15")  # not a format the form takes: the browser says so
+    assert not after.evaluate("el => el.checkValidity()")
+    after.fill("01/12/2026")
+    assert after.evaluate("el => el.checkValidity()")
+    page.get_by_label("Commence avant le").fill("31/03/2027")
+    page.get_by_label("Commence avant le").press("Enter")
+    page.wait_for_url("**starts_after=01%2F12%2F2026**")
+    assert page.get_by_label("Commence après le").input_value() == "01/12/2026"
+    assert page.get_by_label("Commence avant le").input_value() == "31/03/2027"
+    shown = page.locator("li.course").count()
+    with page.expect_response(lambda r: "/api/v1/courses" in r.url) as answer:
+        page.evaluate(
+            "fetch('/api/v1/courses?starts_after=2026-12-01&starts_before=2027-03-31&per_page=20')"
+        )
+    assert shown == min(20, answer.value.json()["total"]) > 0
+
+
+def test_the_sort_select_orders_by_most_run(page, portal):
+    base, _ = portal
+    page.goto(base + "/")
+    page.get_by_label("Trier par").select_option(label="Les plus souvent donnés")
+    page.get_by_role("button", name="Rechercher").first.click()
+    page.wait_for_url("**sort=most_run**")
+    assert page.get_by_label("Trier par").input_value() == "most_run"
+    ids = [
+        int(i)
+        for i in page.locator("li.course").evaluate_all("els => els.map(e => e.dataset.courseId)")
+    ]
+    api = page.evaluate("async () => (await fetch('/api/v1/courses?sort=most_run')).json()")
+    assert ids == [c["id"] for c in api["courses"]]
+
+
+def test_an_empty_state_links_to_the_states_that_have_courses(page, portal):
+    from portal.formatting import labels
+    from storage.readindex import STATE_NAMES
+
+    base, _ = portal
+    page.goto(base + "/")
+    totals = {
+        state: page.evaluate(
+            "async s => (await (await fetch("
+            "'/api/v1/courses?q=statistique&state=' + s)).json()).total",
+            state,
+        )
+        for state in STATE_NAMES
+    }
+    empty = next(state for state, total in totals.items() if not total)
+    page.goto(f"{base}/?q=statistique&state={empty}")
+    line = page.locator("p.state-switch")
+    words = labels()["state_courses"]
+    assert line.inner_text().startswith(f"0 cours {words[empty]} pour « statistique » — ")
+    other = next(s for s in STATE_NAMES if totals[s])
+    link = line.get_by_role("link", name=f"{totals[other]} {words[other]}")
+    link.focus()
+    page.keyboard.press("Enter")  # the keyboard alone
+    page.wait_for_url(f"**state={other}**")
+    assert page.locator("#results-title").inner_text().startswith(f"{totals[other]} cours")

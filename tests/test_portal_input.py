@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
+from html import unescape
 
 import pytest
 from icalendar import Calendar
@@ -335,4 +336,34 @@ def test_a_day_is_only_yyyy_mm_dd(client, day):  # noqa: F811
     response = client.get("/api/v1/courses", params={"starts_after": day})
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "date_format"
-    assert "une date AAAA-MM-JJ est attendue" in client.get("/", params={"starts_after": day}).text
+    assert "ISO 8601, the only format the API takes" in response.json()["detail"][0]["msg"]
+    page = client.get("/", params={"starts_after": day})
+    assert page.status_code == 422
+    assert "une date du calendrier au format jj/mm/aaaa est attendue" in page.text
+
+
+def test_the_pages_take_french_days_and_show_them_the_french_way(client):  # noqa: F811
+    """``15/09/2027`` on a page means ``2027-09-15`` (ISO still works); the form shows the
+    day as jj/mm/aaaa; a day that is not one is a 422 page in French, never a 500; the API
+    refuses the French form and says it takes ISO only."""
+    iso = {"starts_after": "2026-12-01", "starts_before": "2027-03-31"}
+    french = {"starts_after": "01/12/2026", "starts_before": "31/3/2027"}
+    by_iso = client.get("/api/v1/courses", params={**iso, "per_page": 100}).json()
+    assert by_iso["total"] > 0
+    titles = [c["title"] for c in by_iso["courses"]]
+    for given in (iso, french):
+        page = client.get("/", params={**given, "per_page": 100})
+        assert page.status_code == 200
+        shown = re.findall(r'<h3><a href="[^"]*">([^<]*)</a></h3>', page.text)
+        assert [unescape(t) for t in shown] == titles
+        assert 'id="starts_after" name="starts_after" type="text"' in page.text
+        assert 'value="01/12/2026"' in page.text and 'value="31/03/2027"' in page.text
+        assert 'placeholder="jj/mm/aaaa"' in page.text and 'lang="fr"' in page.text
+    for bad in ("31/02/2027", "15/13/2027", "demain", "2027-13-01"):
+        page = client.get("/", params={"starts_after": bad})
+        assert page.status_code == 422, bad
+        assert "Recherche invalide" in page.text
+        assert "au format jj/mm/aaaa" in page.text or "comprise entre" in page.text, bad
+    api = client.get("/api/v1/courses", params=french)
+    assert api.status_code == 422
+    assert "the only format the API takes" in api.json()["message"]

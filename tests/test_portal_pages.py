@@ -273,3 +273,37 @@ def test_an_empty_result_says_which_choice_to_drop(client):  # noqa: F811
     for query, _, count in offers:  # each link is the search without that choice
         link = html_text.unescape(query)
         assert client.get(f"/api/v1/courses?{link}").json()["total"] == int(count)
+
+
+def test_an_empty_state_says_what_the_other_states_give(client):  # noqa: F811
+    """« 0 cours ouverts aux inscriptions pour « statistique » — 2 à venir »: each other
+    state with courses for the same words is a link that switches to it."""
+    from portal.formatting import labels
+    from storage.readindex import STATE_NAMES
+
+    words = labels()["state_courses"]
+    totals = {
+        state: client.get("/api/v1/courses", params={"q": "statistique", "state": state}).json()[
+            "total"
+        ]
+        for state in STATE_NAMES
+    }
+    empty = [state for state, total in totals.items() if total == 0]
+    assert empty and any(totals.values())  # the catalogue has the case
+    html = client.get("/", params={"q": "statistique", "state": empty[0]}).text
+    found = re.search(r'<p class="state-switch">(.*?)</p>', html)
+    assert found, html
+    line = html_text.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+    others = [f"{totals[s]} {words[s]}" for s in STATE_NAMES if totals[s] and s != empty[0]]
+    assert line == f"0 cours {words[empty[0]]} pour « statistique » — " + ", ".join(others)
+    links = re.findall(r'<a href="\?([^"]*)">(\d+) ([^<]*)</a>', found.group(1))
+    assert len(links) == len(others)
+    for query, count, _words in links:
+        answer = client.get(f"/api/v1/courses?{html_text.unescape(query)}").json()
+        assert answer["total"] == int(count) and "q=statistique" in html_text.unescape(query)
+    # a result that is not empty says nothing of the kind
+    some = next(s for s, total in totals.items() if total)
+    assert (
+        'class="state-switch"'
+        not in client.get("/", params={"q": "statistique", "state": some}).text
+    )

@@ -132,3 +132,25 @@ def test_track_record_counts_runs_by_now_and_their_platforms():
     assert track_record_text(once) == "1 session, en septembre 2019, sur FUN-MOOC"
     assert track_record(sessions, _day("2019-01-01T00:00")) is None
     assert track_record_text(None) == ""
+
+
+def test_the_backtest_reads_real_launches_as_runs(tmp_path):
+    """``predict_backtest --launches``: a course is its institution and number, each launch
+    a run (two launches within ``SAME_RUN`` one run), each scored against the runs before."""
+    from benchmarks.predict_backtest import LAUNCHES, backtest, launch_histories
+
+    table = tmp_path / "launches.csv"
+    table.write_text(
+        "Institution,Course Number,Launch Date\n"
+        + "".join(
+            f"X,yearly,09/0{d}/{y}\n" for d, y in [(1, 2012), (2, 2013), (3, 2014), (4, 2015)]
+        )
+        + "X,yearly,09/10/2015\n"  # the same run, announced twice
+        + "Y,yearly,09/01/2013\n"  # another institution's course of the same number
+    )
+    histories = launch_histories(table)
+    assert sorted(len(h) for h in histories) == [1, 4]
+    result = backtest(histories)
+    assert (result["askable"], result["answered"], result["hits"]) == (2, 2, 2)
+    shipped = launch_histories(LAUNCHES)
+    assert len(shipped) == 188 and sum(len(h) for h in shipped) <= 290

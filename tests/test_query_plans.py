@@ -164,6 +164,10 @@ KINDS = [
         "ix_course_facet_value_id",
     ),
     ("sorted by novelty", search(sort="new"), "ix_course_created_at", "ix_course_created_at"),
+    # best rated with enough ratings: the index holds the order, the page is its first rows
+    ("best rated", search(sort="rating"), "ix_course_best_rated", "ix_course_best_rated"),
+    # most run: the steps holding now, read in the order of their number of runs
+    ("most run", search(sort="most_run"), "ix_course_run_span_runs", "ix_course_run_span_runs"),
     # PostgreSQL reads every facet row for the landing counts: no course row is joined
     ("landing facets", search(facets=True), "ix_course_facet_value_id", "on course_facet"),
     (
@@ -182,3 +186,17 @@ def test_each_query_kind_uses_its_index(catalogue, kind, ask, sqlite_index, post
     index = sqlite_index if catalogue.dialect.name == "sqlite" else postgres_index
     plan = plans(catalogue, ask)
     assert index in plan, f"{kind}: {index} not used\n{plan}"
+
+
+@pytest.mark.parametrize(
+    "sort, index", [("rating", "ix_course_best_rated"), ("most_run", "ix_course_run_span_runs")]
+)
+def test_unfiltered_sorts_read_their_index_in_order(catalogue, sort, index):
+    """The page of ``sort=rating`` / ``most_run`` without filters is the first rows of its
+    index: read in order, no sort of every course (no temporary B-tree in that statement)."""
+    if catalogue.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN's words")
+    statements = plans(catalogue, search(sort=sort)).split("\n---\n")
+    (ordered,) = [plan for plan in statements if index in plan]
+    assert f"INDEX {index}" in ordered and "SCAN" in ordered, ordered
+    assert "TEMP B-TREE FOR ORDER BY" not in ordered, ordered

@@ -12,10 +12,14 @@ target_metadata = Base.metadata
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Autogenerate must not drop what migration 0003 made outside the models: the FTS5
     table and its shadow tables, and PostgreSQL's full-text expression index; nor
-    recreate 0004's expression index ``ix_course_rating``, which it cannot compare."""
+    recreate the expression indexes ``ix_course_rating`` (0004) and ``ix_course_best_rated``
+    (0012), which it cannot compare."""
     if type_ == "table" and name and name.startswith("course_fts"):
         return False
-    return not (type_ == "index" and name in ("ix_course_search", "ix_course_rating"))
+    return not (
+        type_ == "index"
+        and name in ("ix_course_search", "ix_course_rating", "ix_course_best_rated")
+    )
 
 
 def run_migrations_online() -> None:

@@ -1,7 +1,7 @@
 """list pages' validators and the list page of each listing, for incremental crawls
 
 Revision ID: 0013_listing_modified
-Revises: 0010_alerts
+Revises: 0012_sort_indexes
 Create Date: 2026-12-02 13:30:00
 
 A sitemap or an API page read in full, all of whose courses came into the catalogue,
@@ -21,7 +21,7 @@ from alembic import op
 from storage.models import BigId
 
 revision: str = "0013_listing_modified"
-down_revision: str | None = "0010_alerts"
+down_revision: str | None = "0012_sort_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
