@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     with Server(url, "--workers", str(args.workers), "--cache-size", "0") as uncached:
         drive(uncached.base, paths, args.clients, 2.0)
         result = drive(uncached.base, paths, args.clients, args.seconds)
-        print(report("visitor mix, no crawl, response cache off", result, floor, judged=False))
+        print(report("visitor mix, caches off (--cache-size 0)", result, floor, judged=False))
         alive = alive and uncached.alive()
     print(f"load average {os.getloadavg()[0]:.1f} after; server alive: {alive}")
     return 1 if failures or not alive else 0
