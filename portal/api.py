@@ -20,6 +20,7 @@ from portal.params import (
     _paris_midnight,
     day_query,
     search_params,
+    single_valued,
     text_query,
 )
 from portal.schemas import (
@@ -46,7 +47,12 @@ def _course_url(request: Request, course_id: int) -> str:
     return absolute_url(request, "course_page", course_id=course_id)
 
 
-@router.get("/courses", response_model=CoursePage, responses=INVALID)
+@router.get(
+    "/courses",
+    response_model=CoursePage,
+    responses=INVALID,
+    dependencies=[single_valued("facets")],
+)
 def courses(
     request: Request,
     params: Annotated[SearchParams, Depends(search_params)],
@@ -107,7 +113,12 @@ def platforms(request: Request):
     return list_platforms(request.app.state.engine)
 
 
-@router.get("/organisations", response_model=OrganisationPage, responses=INVALID)
+@router.get(
+    "/organisations",
+    response_model=OrganisationPage,
+    responses=INVALID,
+    dependencies=[single_valued("name", "page", "per_page")],
+)
 def organisations(
     request: Request,
     name: Annotated[str | None, text_query(200, "part of the name, accents ignored")] = None,
@@ -127,7 +138,13 @@ def stats(request: Request):
 # -- jobs (ROME 4.0, docs/JOBS.md) ---------------------------------------------------------
 
 
-@router.get("/jobs", response_model=JobSearch, responses=INVALID, tags=["jobs"])
+@router.get(
+    "/jobs",
+    response_model=JobSearch,
+    responses=INVALID,
+    tags=["jobs"],
+    dependencies=[single_valued("q", "limit")],
+)
 def jobs(
     request: Request,
     q: Annotated[str | None, text_query(200, "a job title, as a learner would say it")] = None,
@@ -147,6 +164,7 @@ def jobs(
     response_model=JobDetail,
     responses={404: {"description": "no such job in the loaded ROME release"}, **INVALID},
     tags=["jobs"],
+    dependencies=[single_valued("page", "per_page")],
 )
 def job(
     request: Request,
@@ -178,6 +196,7 @@ def export_datapackage(request: Request):
 @router.get(
     "/export/{format}",
     tags=["open data"],
+    dependencies=[single_valued("since")],
     response_class=StreamingResponse,
     responses={
         200: {

@@ -25,6 +25,7 @@ from portal.params import (
     SearchParams,
     french_day,
     search_params,
+    single_valued,
     text_query,
 )
 from portal.urls import COURSE_PATH, absolute_url, site_host
@@ -289,7 +290,9 @@ def course_page(request: Request, course_id: CourseId):
     )
 
 
-@router.get("/metiers", response_class=HTMLResponse, name="jobs_page")
+@router.get(
+    "/metiers", response_class=HTMLResponse, name="jobs_page", dependencies=[single_valued("q")]
+)
 def jobs_page(
     request: Request,
     q: Annotated[str | None, text_query(200, "a job title")] = None,
@@ -306,7 +309,12 @@ def jobs_page(
     )
 
 
-@router.get("/metiers/{code}", response_class=HTMLResponse, name="job_page")
+@router.get(
+    "/metiers/{code}",
+    response_class=HTMLResponse,
+    name="job_page",
+    dependencies=[single_valued("page")],
+)
 def job_page(
     request: Request,
     code: job_views.JobCode,

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -240,13 +240,12 @@ def _search_params(
     return SearchParams(filters=filters, sort=sort, page=page, per_page=per_page)
 
 
-def _refuse_repeats(request: Request | None) -> None:
-    """A parameter that takes one value, given several times, is refused (not its last)."""
+def refuse_repeats(request: Request | None, names) -> None:
+    """A parameter among ``names`` that takes one value, given several times, is refused
+    (422 naming it), not answered with its last value."""
     if request is None:  # a search read from a stored query string (search_from_query)
         return
-    single = [p for p in search_params.__signature__.parameters if p != "request"]
-    single = [name for name in single if name not in MULTIPLE]
-    for name in single:
+    for name in names:
         given = request.query_params.getlist(name)
         if len(given) > 1:
             raise RequestValidationError(
@@ -259,6 +258,20 @@ def _refuse_repeats(request: Request | None) -> None:
                     }
                 ]
             )
+
+
+def single_valued(*names: str):
+    """A dependency refusing ``names`` given more than once (``refuse_repeats``)."""
+
+    def dependency(request: Request) -> None:
+        refuse_repeats(request, names)
+
+    return Depends(dependency)
+
+
+def _refuse_repeats(request: Request | None) -> None:
+    single = [p for p in search_params.__signature__.parameters if p != "request"]
+    refuse_repeats(request, [name for name in single if name not in MULTIPLE])
 
 
 MULTIPLE = frozenset(facet.name for facet in FACETS if facet.multiple)

@@ -129,3 +129,50 @@ def test_a_one_value_parameter_given_twice_is_a_422(client, query):  # noqa: F81
     name = query.split("=")[0]
     assert answer.json()["detail"][0]["loc"] == ["query", name]
     assert client.get(f"/?{query}").status_code == 422  # the page refuses it too
+
+
+def _one_value(schema: dict) -> str:
+    """A value the parameter's schema takes, as a query string holds it."""
+    for option in schema.get("anyOf", [schema]):
+        if "enum" in option:
+            return str(option["enum"][0])
+        kind = option.get("type")
+        if kind == "integer":
+            return str(max(1, option.get("minimum", 1)))
+        if kind == "number":
+            return str(max(1, option.get("minimum", 1)))
+        if kind == "boolean":
+            return "true"
+        if kind == "string" and option.get("format") == "date":
+            return "2026-11-15"
+        if kind == "string" and "pattern" not in option:
+            return "droit"
+    return ""
+
+
+def test_every_one_value_parameter_of_the_api_given_twice_is_a_422(client, catalogue):  # noqa: F811
+    """Every GET operation of the OpenAPI document, every query parameter that takes one
+    value: given twice (each time a value it takes), the answer is a 422 naming it."""
+    spec = client.get("/api/v1/openapi.json").json()
+    course = next(iter(catalogue.ids.values()))
+    filled = {"course_id": str(course), "code": "M1419", "format": "csv"}
+    checked = []
+    for path, operations in spec["paths"].items():
+        if "get" not in operations:
+            continue
+        url = path
+        for name, value in filled.items():
+            url = url.replace("{" + name + "}", value)
+        for parameter in operations["get"].get("parameters", []):
+            schema = parameter["schema"]
+            kinds = [s.get("type") for s in schema.get("anyOf", [schema])]
+            if parameter["in"] != "query" or "array" in kinds:
+                continue
+            value = _one_value(schema)
+            if not value:
+                continue  # a pattern-only text (a code): no value drawn here
+            answer = client.get(url, params=[(parameter["name"], value)] * 2)
+            assert answer.status_code == 422, (url, parameter["name"], answer.status_code)
+            assert answer.json()["detail"][0]["loc"] == ["query", parameter["name"]]
+            checked.append((url, parameter["name"]))
+    assert len(checked) >= 20, checked
