@@ -109,6 +109,9 @@ class RunSummary:
 VALIDATORS = ("page_url", "etag", "last_modified", "lastmod", "listed_on")
 
 
+PREVIOUS_RUNS_LOOKED_AT = 50  # healthy runs searched for one that read the same sites
+
+
 class CatalogueWriter:
     def __init__(self, engine: Engine, overrides_path: Path | None = None):
         self.engine = engine
@@ -164,19 +167,27 @@ class CatalogueWriter:
             )
             readindex.after_crawl(conn)  # fresh planner statistics
 
-    def previous_healthy_items(self, spider: str, before_run_id: int) -> int | None:
-        """Items stored by the spider's last healthy run before this one."""
+    def previous_healthy_items(
+        self, spider: str, before_run_id: int, site: str | None = None
+    ) -> int | None:
+        """Items stored by the spider's last healthy run before this one that read what it
+        reads: all its sites, or the one ``site`` (``-a site=PLATFORM``, kept in the run's
+        stats as ``moisson/site``). A run of one site is not judged against a run of all."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(CrawlRun.items_stored)
+            runs = conn.execute(
+                select(CrawlRun.items_stored, CrawlRun.stats)
                 .where(
                     CrawlRun.spider == spider,
                     CrawlRun.healthy.is_(True),
                     CrawlRun.id < before_run_id,
                 )
                 .order_by(CrawlRun.id.desc())
-                .limit(1)
-            ).scalar()
+                .limit(PREVIOUS_RUNS_LOOKED_AT)
+            ).all()
+        for items, stats in runs:
+            if (stats or {}).get("moisson/site") == site:
+                return items
+        return None
 
     def platforms_of_spider(self, spider: str, only: Collection[str] | None = None) -> list[int]:
         """The ids of the platforms ``spider`` feeds; of those named in ``only`` if given."""

@@ -71,6 +71,11 @@ class SitesMixin:
             self.allowed_domains = list(self.by_host)
 
     @property
+    def chosen_site(self) -> str | None:
+        """The one site ``-a site=PLATFORM`` named, or None when the spider reads them all."""
+        return self._site_choice
+
+    @property
     def sites(self) -> list[dict[str, Any]]:
         """Read on first use: a test harness may still set ``base_url`` after ``__init__``."""
         if self._sites is None:

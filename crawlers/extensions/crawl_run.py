@@ -29,6 +29,7 @@ from storage.catalogue import CatalogueWriter, RunSummary
 from storage.db import CatalogueError, make_engine
 
 logger = logging.getLogger(__name__)
+SITE = "moisson/site"  # the stat naming the one site a run read (-a site=PLATFORM)
 
 
 def sites_read(spider) -> list[str] | None:
@@ -36,6 +37,11 @@ def sites_read(spider) -> list[str] | None:
     reads one): only their listings may be marked missing. None: the spider's own."""
     sites = getattr(spider, "sites", None)
     return [site["platform"] for site in sites] if sites else None
+
+
+def chosen_site(spider) -> str | None:
+    """The one site ``-a site=PLATFORM`` named, or None: the spider reads all its sites."""
+    return getattr(spider, "chosen_site", None)
 
 
 class CrawlRunLifecycle:
@@ -70,6 +76,8 @@ class CrawlRunLifecycle:
             self.catalogue_lost(exc)
             raise CloseSpider("catalogue_unavailable") from exc
         self.crawler.stats.set_value(RUN_ID, self.run_id)
+        if chosen_site(spider) is not None:  # kept with the run: its health compares like runs
+            self.crawler.stats.set_value(SITE, chosen_site(spider))
 
     def spider_closed(self, spider, reason) -> None:
         if self.run_id is None:  # the run could not be opened: nothing to record
@@ -84,7 +92,9 @@ class CrawlRunLifecycle:
             except CatalogueError as exc:
                 self.catalogue_lost(exc)
             try:
-                previous = writer.previous_healthy_items(spider.name, self.run_id)
+                previous = writer.previous_healthy_items(
+                    spider.name, self.run_id, site=chosen_site(spider)
+                )
             except CatalogueError as exc:
                 self.catalogue_lost(exc)
                 previous = None
