@@ -131,18 +131,19 @@ class Timer:
         return self.t
 
 
-def test_an_expired_answer_is_refreshed_once_and_given_stale_meanwhile():
+def test_an_expired_answer_is_refreshed_once_and_given_stale_meanwhile(monkeypatch):
+    monkeypatch.setattr(response_cache, "LIFETIME", (LIFETIME[0], LIFETIME[0]))  # no draw
     timer = Timer()
     store = AnswerStore(4, timer=timer)
     store.store("k", NOW, "old")
     assert store.lookup("k", NOW) == "old"
-    timer.t += LIFETIME[1] + 0.1  # expired
+    timer.t += LIFETIME[0] + 0.1  # expired
     assert store.lookup("k", NOW) is None  # this caller refreshes
     assert store.lookup("k", NOW) == "old"  # the others meanwhile get the old answer
     store.store("k", NOW, "new")
     assert store.lookup("k", NOW) == "new"
 
-    timer.t += LIFETIME[1] + 0.1
+    timer.t += LIFETIME[0] + 0.1
     assert store.lookup("k", NOW) is None
     store.abandon("k")  # the refresh failed: the next caller tries again
     assert store.lookup("k", NOW) is None
