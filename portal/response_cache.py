@@ -61,7 +61,6 @@ class AnswerStore:
         self._timer = timer
         self._entries: OrderedDict[Hashable, list] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def lookup(self, key: Hashable, now: datetime):
         """The answer to give for ``key`` at ``now``, or None: then the caller computes it and
@@ -76,13 +75,11 @@ class AnswerStore:
                     moment < expires or (refreshing and moment < expires + STALE_FOR)
                 ):
                     self._entries.move_to_end(key)
-                    self.hits += 1
                     return value
                 if same_time and moment < expires + STALE_FOR:
                     entry[3] = True  # this caller refreshes it; the others get it meanwhile
                 else:
                     del self._entries[key]
-            self.misses += 1
         return None
 
     def store(self, key: Hashable, now: datetime, value) -> None:
